@@ -1,0 +1,44 @@
+# Producer fences for V4L2 mem2mem: build, boot and test the series.
+#
+#   make          build the patched kernel and show what a dma-buf consumer sees
+#   make check    the whole suite in a VM; ends with 'N passed, N failed'
+#
+# Variables: KSRC=/path/to/linux-7.2.y (default: fetch Debian's linux-source-7.2),
+# CACHE=dir for sources and builds (default ~/.cache/vb2-resv), JOBS=parallel jobs.
+
+export KSRC CACHE JOBS
+V := vmtest
+
+.PHONY: all help deps tree build demo check clean distclean
+
+all: demo
+
+help:
+	@echo 'make [demo]     build everything, boot the kernel, show a consumer on a CAPTURE dma-buf'
+	@echo 'make check      the whole suite in the VM; ends with "N passed, N failed"'
+	@echo 'make deps       install the Debian packages the harness needs'
+	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
+	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
+	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
+	@echo 'make distclean  remove the whole cache'
+
+deps:
+	@$(V)/deps.sh
+
+tree: deps
+	@$(V)/prepare-tree.sh
+
+build: tree
+	@$(V)/build-kernel.sh
+
+demo: build
+	@$(V)/demo.sh
+
+check: build
+	@$(V)/check.sh
+
+clean:
+	@. $(V)/lib.sh && rm -rf "$$STAGE" "$$CACHE/runs"
+
+distclean:
+	@. $(V)/lib.sh && rm -rf "$$CACHE"

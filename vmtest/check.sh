@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run the whole suite (harness self-tests, then the VM suite) and print 'N passed, N failed'.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+run=$CACHE/runs/check
+rm -rf "$run"
+mkdir -p "$run"
+host=$run/host.tap
+: > "$host"
+
+"$VMTEST_DIR/selftest-harness.sh" "$host"
+
+rc=0
+"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" || rc=$?
+tap "$host" $rc "the guest ran the suite to the end"
+if [ $rc -eq 0 ]; then
+	rc=0
+	"$VMTEST_DIR/scan-dmesg.sh" "$run/guest/dmesg.txt" || rc=$?
+	tap "$host" $rc "guest dmesg has no WARNING, BUG, lockdep, KASAN or kmemleak report"
+fi
+
+echo "results: $run"
+awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Boot the staged test kernel under QEMU (TCG) and run one guest plan; results land in $2.
+#
+# usage: run-vm.sh PLAN OUTDIR [TIMEOUT-SECONDS]
+# The guest's root file system is the host's / (read-only 9p), OUTDIR is shared
+# writable.  A guest that does not finish in time is killed and the run fails
+# with the last console lines.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 2 ] || die "usage: run-vm.sh PLAN OUTDIR [TIMEOUT-SECONDS]"
+plan=$(realpath "$1") out=$2 limit=${3:-${VM_TIMEOUT:-1200}}
+[ -f "$STAGE/bzImage" ] || die "no test kernel in $STAGE: run 'make build' first"
+mkdir -p "$out"
+out=$(realpath "$out")
+rm -f "$out/done" "$out/dmesg.txt" "$out"/*.tap
+
+cmdline="console=ttyS0 loglevel=4 panic=-1 root=/dev/root rootfstype=9p ro"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
+cmdline+=" init=$VMTEST_DIR/guest/init cma=64M kmemleak=on"
+cmdline+=" VMTEST_PLAN=$plan VMTEST_STAGE=$STAGE VMTEST_REPO=$REPO_DIR"
+
+say "booting $(cat "$STAGE/kernel.release") under QEMU TCG: $(basename "$plan") (limit ${limit}s)"
+rc=0
+timeout --kill-after=10 "$limit" qemu-system-x86_64 \
+	-machine pc -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "$STAGE/bzImage" -append "$cmdline" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=out,path="$out",security_model=none \
+	-device virtio-9p-pci,fsdev=out,mount_tag=out \
+	</dev/null >"$out/console.log" 2>&1 || rc=$?
+
+if [ ! -f "$out/done" ]; then
+	tail -n 40 "$out/console.log" >&2
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		die "the guest did not finish within ${limit}s (console: $out/console.log)"
+	fi
+	die "the guest stopped before its plan finished, qemu exit $rc (console: $out/console.log)"
+fi

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The harness's own tests: each way a run must fail does fail, with a clear message.
+#
+# usage: selftest-harness.sh TAP-FILE   (appends one TAP line per test)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tapfile=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect_fail NAME MESSAGE-REGEX CMD...: CMD must fail and say MESSAGE.
+expect_fail() {
+	local name=$1 msg=$2 rc=0
+	shift 2
+	"$@" >"$tmp/out" 2>&1 && rc=1
+	if [ $rc -eq 0 ] && ! grep -qE "$msg" "$tmp/out"; then
+		echo "# expected a message matching '$msg', got:"; sed 's/^/#   /' "$tmp/out"
+		rc=1
+	fi
+	tap "$tapfile" $rc "harness: $name"
+}
+
+# A tiny git tree and a patch that no longer fits it: git am must refuse it.
+git_tiny() {
+	git -C "$1" -c user.name=t -c user.email=t@t "${@:2}"
+}
+mkdir -p "$tmp/tree" "$tmp/other"
+printf 'int a;\nint b;\nint c;\n' > "$tmp/tree/f.c"
+git -C "$tmp/tree" init -q && git_tiny "$tmp/tree" add f.c && git_tiny "$tmp/tree" commit -qm base
+git_tiny "$tmp/tree" tag base
+cp -a "$tmp/tree/." "$tmp/other/"
+sed -i 's/int b;/int b2;/' "$tmp/other/f.c" && git_tiny "$tmp/other" commit -qam good
+git_tiny "$tmp/other" format-patch -q -1 -o "$tmp/good"
+sed -i 's/int a;/int x;/' "$tmp/other/f.c" && git_tiny "$tmp/other" commit -qam base-moved
+sed -i 's/int c;/int c2;/' "$tmp/other/f.c" && git_tiny "$tmp/other" commit -qam stale
+git_tiny "$tmp/other" format-patch -q -1 -o "$tmp/bad"
+
+rc=0
+"$VMTEST_DIR/apply-series.sh" "$tmp/tree" base "$tmp"/good/*.patch >"$tmp/out" 2>&1 &&
+	grep -q 'int b2;' "$tmp/tree/f.c" || rc=1
+tap "$tapfile" $rc "harness: a patch that fits the base applies"
+expect_fail "a patch that does not apply stops the run" 'does not apply to' \
+	"$VMTEST_DIR/apply-series.sh" "$tmp/tree" base "$tmp"/good/*.patch "$tmp"/bad/*.patch
+rc=0
+[ -z "$(git -C "$tmp/tree" status --porcelain --untracked-files=no)" ] &&
+	! grep -q 'int b2;' "$tmp/tree/f.c" || rc=1
+tap "$tapfile" $rc "harness: a rejected series leaves the tree clean at its base"
+
+# KSRC that is absent, not a kernel, or not 7.2: a message that says so.
+mkdir -p "$tmp/notkernel" "$tmp/k61/scripts/kconfig" "$tmp/k61/drivers/media/common/videobuf2"
+touch "$tmp/k61/Kconfig" "$tmp/k61/scripts/kconfig/merge_config.sh" \
+	"$tmp/k61/drivers/media/common/videobuf2/videobuf2-core.c"
+printf 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n' > "$tmp/k61/Makefile"
+expect_fail "a KSRC that does not exist is refused" 'does not exist' \
+	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/nonexistent" CACHE="$tmp/cache"
+expect_fail "a KSRC that is not a kernel tree is refused" 'is not a kernel source tree' \
+	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/notkernel" CACHE="$tmp/cache"
+expect_fail "a KSRC with another kernel version is refused" '6\.1\.0 .* is not supported' \
+	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/k61" CACHE="$tmp/cache"
+
+# The summary counts subtests, crashed binaries and skips, and fails on no tests.
+cat > "$tmp/sample.tap" <<'EOT'
+TAP version 13
+1..2
+# selftests: demo: a
+# ok 1 t.passes
+# not ok 2 t.fails
+# ok 3 t.skips # SKIP no device
+not ok 1 selftests: demo: a # exit=1
+# selftests: demo: b
+# ok 1 t.passes
+not ok 2 selftests: demo: b # TIMEOUT 45 seconds
+EOT
+rc=0
+out=$(awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/sample.tap") && rc=1
+[[ "$out" == *"2 passed, 2 failed, 1 skipped" ]] || rc=1
+tap "$tapfile" $rc "harness: the summary counts a failed subtest, a crashed binary and a skip"
+rc=0
+: > "$tmp/empty.tap"
+awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/empty.tap" >/dev/null && rc=1
+tap "$tapfile" $rc "harness: a run with no test at all fails"
+
+# In the VM: a failing test and a WARN in the guest kernel each fail the run.
+rc=0
+"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/harness-negative.sh" "$tmp/vm" 300 >"$tmp/out" 2>&1 || rc=1
+tap "$tapfile" $rc "harness: the guest runs a plan and reports back"
+expect_fail "a failing test in the guest fails the run" '1 passed, 1 failed' \
+	awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/vm/results.tap"
+expect_fail "a WARN in the guest kernel fails the run" 'WARNING:.*lkdtm' \
+	"$VMTEST_DIR/scan-dmesg.sh" "$tmp/vm/dmesg.txt"
+exit 0
