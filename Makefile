@@ -30,6 +30,7 @@ tree: deps
 
 build: tree
 	@$(V)/build-kernel.sh
+	@$(V)/fetch-v4l-utils.sh
 
 demo: build
 	@$(V)/demo.sh

@@ -1,34 +1,22 @@
 #!/usr/bin/env bash
 # Fetch Debian's linux-source-7.2 and unpack it into the cache; print the tree's path.
 #
-# The system's package state is never touched: a private sources list and lists
-# directory under $CACHE/apt.  The pinned version (vmtest/base-version) is used
-# when the archive still has it or it is cached; otherwise the newest 7.2.y.
+# The system's package state is never touched (see apt_private in lib.sh).
+# The pinned version (vmtest/base-version) is used when the archive still has
+# it or it is cached; otherwise the newest 7.2.y.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-apt_dir=$CACHE/apt
 dl=$CACHE/dl
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$dl"
-
-apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	  -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir"
-	  -o Debug::NoLocking=1 -o APT::Sandbox::User=root -q)
+mkdir -p "$dl"
 
 cached_deb() { ls "$dl"/linux-source-7.2_"$1"_all.deb 2>/dev/null; }
 
 ver=$BASE_VERSION
 if [ -z "$(cached_deb "$ver")" ]; then
-	[ -r "$keyring" ] || die "$keyring is missing: apt-get install debian-archive-keyring"
-	cat > "$apt_dir/sources.list" <<EOS
-deb [signed-by=$keyring] http://deb.debian.org/debian sid main
-deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
-EOS
 	say "looking up linux-source-7.2 in Debian sid and trixie-backports"
-	apt-get "${apt_opts[@]}" update >/dev/null ||
-		die "cannot read the Debian archive (network?); or point KSRC= at a 7.2.y tree"
-	avail=$(apt-cache "${apt_opts[@]}" madison linux-source-7.2 | awk -F' *\\| *' '{print $2}')
+	apt_private_update || die "cannot read the Debian archive (network?); or point KSRC= at a 7.2.y tree"
+	avail=$(apt_private apt-cache madison linux-source-7.2 | awk -F' *\\| *' '{print $2}')
 	if ! grep -qxF "$ver" <<<"$avail"; then
 		newest=$(grep -E '^7\.2\.' <<<"$avail" | sort -V | tail -n 1 || true)
 		[ -n "$newest" ] ||
@@ -39,7 +27,7 @@ EOS
 	fi
 	if [ -z "$(cached_deb "$ver")" ]; then
 		say "downloading linux-source-7.2 $ver"
-		(cd "$dl" && apt-get "${apt_opts[@]}" download "linux-source-7.2=$ver" >/dev/null) ||
+		(cd "$dl" && apt_private apt-get download "linux-source-7.2=$ver" >/dev/null) ||
 			die "download of linux-source-7.2 $ver failed"
 	fi
 fi

@@ -35,3 +35,24 @@ tap() {
 		echo "not ok $n $3" | tee -a "$1"
 	fi
 }
+
+# apt_private CMD ARGS...: run apt-get or apt-cache against Debian sid and
+# trixie-backports with sources, lists and cache under $CACHE/apt, leaving the
+# system's package state alone.  apt_private_update refreshes those lists.
+apt_private() {
+	local dir=$CACHE/apt cmd=$1
+	shift
+	"$cmd" -q -o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null \
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir" \
+		-o Debug::NoLocking=1 -o APT::Sandbox::User=root "$@"
+}
+apt_private_update() {
+	local dir=$CACHE/apt keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	[ -r "$keyring" ] || die "$keyring is missing: apt-get install debian-archive-keyring"
+	mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+	cat > "$dir/sources.list" <<EOS
+deb [signed-by=$keyring] http://deb.debian.org/debian sid main
+deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
+EOS
+	apt_private apt-get update >/dev/null
+}

@@ -26,7 +26,7 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-machine pc -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$STAGE/bzImage" -append "$cmdline" \
-	-fsdev local,id=root,path=/,security_model=none,readonly=on \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=out \

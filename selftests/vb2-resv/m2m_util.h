@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers shared by the vb2-resv selftests: find and drive a V4L2
+ * memory-to-memory device from user space (formats, MMAP buffers, EXPBUF),
+ * and look at the dma-bufs it exports the way an implicit-sync consumer does
+ * (poll, mmap, DMA_BUF_IOCTL_SYNC, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
+ * SYNC_IOC_FILE_INFO).
+ *
+ * Nothing here knows about a particular driver. Single- and multi-planar
+ * devices are both handled; buffers are always V4L2_MEMORY_MMAP.
+ *
+ * Conventions: functions return 0 (or a non-negative fd/count) on success and
+ * a negative errno on failure. On failure they also record a one-line
+ * description of what failed ("VIDIOC_S_FMT(CAPTURE): Invalid argument"),
+ * which m2m_strerror() returns, so a test can print it in its message.
+ */
+#ifndef M2M_UTIL_H
+#define M2M_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/videodev2.h>
+#include <linux/sync_file.h>
+
+#define M2M_MAX_BUFS	32
+
+/* One MMAP buffer of a queue, with every plane mapped through V4L2 mmap. */
+struct m2m_buf {
+	void *map[VIDEO_MAX_PLANES];
+	uint32_t length[VIDEO_MAX_PLANES];	/* mapped length of each plane */
+	uint32_t bytesused[VIDEO_MAX_PLANES];	/* sent by m2m_qbuf() (OUTPUT) */
+};
+
+/* One side (OUTPUT or CAPTURE) of an m2m context. */
+struct m2m_queue {
+	enum v4l2_buf_type type;
+	const char *name;			/* "OUTPUT" or "CAPTURE" */
+	uint32_t fourcc;			/* format after S_FMT */
+	uint32_t width;
+	uint32_t height;
+	unsigned int num_planes;		/* memory planes per buffer */
+	uint32_t sizeimage[VIDEO_MAX_PLANES];
+	uint32_t bytesperline[VIDEO_MAX_PLANES];
+	unsigned int count;			/* buffers allocated by REQBUFS */
+	struct m2m_buf bufs[M2M_MAX_BUFS];
+	bool streaming;
+};
+
+/* An open m2m device node, that is one m2m context. */
+struct m2m_dev {
+	int fd;					/* video node, O_NONBLOCK */
+	char path[32];				/* "/dev/videoN" */
+	char driver[16];			/* VIDIOC_QUERYCAP driver */
+	char card[32];				/* VIDIOC_QUERYCAP card */
+	bool mplane;				/* multi-planar API */
+	struct m2m_queue out;			/* OUTPUT: what the job reads */
+	struct m2m_queue cap;			/* CAPTURE: what the job writes */
+};
+
+/* State of one buffer as VIDIOC_DQBUF or VIDIOC_QUERYBUF reported it. */
+struct m2m_buf_state {
+	unsigned int index;
+	uint32_t flags;				/* V4L2_BUF_FLAG_* */
+	uint32_t sequence;
+	uint32_t bytesused[VIDEO_MAX_PLANES];
+};
+
+const char *m2m_strerror(void);
+const char *m2m_fourcc_str(uint32_t fourcc, char buf[8]);
+
+/*
+ * Open the lowest-numbered /dev/videoN that is a memory-to-memory device and
+ * whose VIDIOC_QUERYCAP driver name equals @driver. Returns 0, -ENOENT if no
+ * such device exists (the caller should skip), or another negative errno.
+ */
+int m2m_open(struct m2m_dev *dev, const char *driver);
+void m2m_close(struct m2m_dev *dev);
+
+/*
+ * Set a format on OUTPUT then on CAPTURE. A zero fourcc picks the first
+ * format the queue enumerates. The driver may adjust the size; the result is
+ * stored in dev->out and dev->cap.
+ */
+int m2m_set_formats(struct m2m_dev *dev, uint32_t out_fourcc,
+		    uint32_t cap_fourcc, uint32_t width, uint32_t height);
+
+/*
+ * VIDIOC_REQBUFS(MMAP) for @count buffers and mmap of every plane (count == 0
+ * unmaps and frees). The driver may allocate more than asked; q->count says.
+ */
+int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count);
+
+/* Queue buffer @index; OUTPUT planes carry q->bufs[index].bytesused. */
+int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index);
+
+/*
+ * Dequeue one buffer, waiting at most @timeout_ms (poll on the video node).
+ * Returns 0, -ETIMEDOUT, or another negative errno.
+ */
+int m2m_dqbuf(struct m2m_dev *dev, struct m2m_queue *q,
+	      struct m2m_buf_state *st, int timeout_ms);
+
+int m2m_querybuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index,
+		 struct m2m_buf_state *st);
+
+int m2m_streamon(struct m2m_dev *dev, struct m2m_queue *q);
+int m2m_streamoff(struct m2m_dev *dev, struct m2m_queue *q);
+
+/* VIDIOC_EXPBUF of one plane; @flags as for open(), e.g. O_RDWR | O_CLOEXEC. */
+int m2m_expbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index,
+	       unsigned int plane, int flags);
+
+/*
+ * Find a control by its name (VIDIOC_QUERY_EXT_CTRL walk) rather than by a
+ * driver-private id, and set it. @actual, if not NULL, receives the value
+ * read back, which the driver may have clamped.
+ */
+int m2m_find_ctrl(int fd, const char *name, struct v4l2_query_ext_ctrl *qc);
+int m2m_set_ctrl_by_name(int fd, const char *name, int64_t value,
+			 int64_t *actual);
+
+/* dma-buf helpers, valid for any dma-buf fd. */
+ssize_t dmabuf_size(int fd);
+void *dmabuf_mmap(int fd, size_t len, int prot);	/* NULL on failure */
+int dmabuf_sync(int fd, uint64_t flags);		/* DMA_BUF_IOCTL_SYNC */
+int dmabuf_export_sync_file(int fd, uint32_t flags);	/* sync_file fd */
+
+/*
+ * poll() one fd for @events. Returns the revents (> 0) when ready, 0 on
+ * timeout, or a negative errno.
+ */
+int poll_fd(int fd, short events, int timeout_ms);
+
+/*
+ * Status of a sync_file through SYNC_IOC_FILE_INFO: 1 signalled, 0 active,
+ * < 0 signalled with an error or the ioctl failed.
+ */
+int sync_file_status(int fd);
+
+/* Per-fence details of a sync_file; returns the number of fences filled. */
+int sync_file_fences(int fd, struct sync_fence_info *info, unsigned int max);
+
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t now_us(void);
+
+/* Fill @len bytes with a pattern whose every byte has bit 7 set. */
+void fill_pattern(void *buf, size_t len, unsigned int seed);
+/* Number of positions at which @a and @b hold the same byte. */
+size_t count_equal_bytes(const void *a, const void *b, size_t len);
+
+#endif /* M2M_UTIL_H */

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Contract clause F1 (opt-in, zero cost otherwise), checked on vim2m.
+ *
+ * vim2m does not opt in to producer fences, so its CAPTURE buffers must carry
+ * no fence in their dma_resv even while a job is writing them: poll(POLLIN)
+ * on an exported CAPTURE dma-buf is ready at once and
+ * DMA_BUF_IOCTL_EXPORT_SYNC_FILE hands out an already signalled (stub) fence.
+ * This is the behaviour before the series, and it must not change after it.
+ *
+ * Each test first makes the observation, then proves that the job was still
+ * in flight at that moment (the CAPTURE buffer is still QUEUED, not DONE, and
+ * the video node is not readable), so a "ready" result cannot be explained by
+ * a job that had already finished. The job is made long (about 500 ms) with
+ * vim2m's per-context "Transaction Time (msec)" control, found by name.
+ *
+ * Needs: vim2m loaded (modprobe vim2m), CONFIG_SYNC_FILE for the sync_file
+ * test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <linux/videodev2.h>
+
+#include "kselftest_harness.h"
+#include "m2m_util.h"
+
+#define DRIVER			"vim2m"
+#define TRANS_TIME_CTRL		"Transaction Time (msec)"
+#define TRANS_TIME_MS		500
+#define MIN_TRANS_TIME_MS	200	/* shorter and "in flight" gets racy */
+#define JOB_TIMEOUT_MS		5000
+#define FRAME_WIDTH		64
+#define FRAME_HEIGHT		64
+#define STALE_BYTE		0x5a	/* CAPTURE fill before the job */
+
+FIXTURE(vim2m_job) {
+	struct m2m_dev dev;
+	int dmabuf;		/* EXPBUF of CAPTURE buffer 0, plane 0 */
+	size_t len;		/* length of that plane */
+	uint8_t *before;	/* its contents before the job */
+	int64_t trans_ms;	/* transaction time the driver accepted */
+	uint64_t t_start;	/* just before the STREAMON that starts the job */
+};
+
+/*
+ * One OUTPUT and one CAPTURE buffer, both queued, both queues streaming:
+ * vim2m commits the job (device_run) during the second STREAMON and
+ * completes the buffers TRANS_TIME_MS later.
+ */
+FIXTURE_SETUP(vim2m_job)
+{
+	struct m2m_queue *out = &self->dev.out, *cap = &self->dev.cap;
+	char fo[8], fc[8];
+	int ret;
+
+	self->dmabuf = -1;
+	self->before = NULL;
+
+	ret = m2m_open(&self->dev, DRIVER);
+	if (ret == -ENOENT)
+		SKIP(return, "vim2m not loaded: modprobe vim2m");
+	ASSERT_EQ(0, ret) TH_LOG("cannot open the vim2m device: %s",
+				 m2m_strerror());
+
+	ret = m2m_set_ctrl_by_name(self->dev.fd, TRANS_TIME_CTRL, TRANS_TIME_MS,
+				   &self->trans_ms);
+	ASSERT_EQ(0, ret) TH_LOG("cannot set the job length through vim2m's \"%s\" control: %s",
+				 TRANS_TIME_CTRL, m2m_strerror());
+	ASSERT_GE(self->trans_ms, MIN_TRANS_TIME_MS)
+		TH_LOG("vim2m accepted a %lld ms transaction time (asked %d): too short to catch a job in flight",
+		       (long long)self->trans_ms, TRANS_TIME_MS);
+
+	ret = m2m_set_formats(&self->dev, 0, 0, FRAME_WIDTH, FRAME_HEIGHT);
+	ASSERT_EQ(0, ret) TH_LOG("cannot set formats: %s", m2m_strerror());
+	TH_LOG("%s (%s): OUTPUT %s %ux%u, CAPTURE %s %ux%u, %u ms job",
+	       self->dev.path, self->dev.mplane ? "multi-planar" : "single-planar",
+	       m2m_fourcc_str(out->fourcc, fo), out->width, out->height,
+	       m2m_fourcc_str(cap->fourcc, fc), cap->width, cap->height,
+	       (unsigned int)self->trans_ms);
+
+	ret = m2m_reqbufs(&self->dev, out, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_reqbufs(&self->dev, cap, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+
+	/* Recognisable input; a CAPTURE fill the job must overwrite. */
+	fill_pattern(out->bufs[0].map[0], out->bufs[0].length[0], 1);
+	self->len = cap->bufs[0].length[0];
+	memset(cap->bufs[0].map[0], STALE_BYTE, self->len);
+	self->before = malloc(self->len);
+	ASSERT_NE(NULL, self->before) TH_LOG("out of memory (%zu bytes)",
+					     self->len);
+	memcpy(self->before, cap->bufs[0].map[0], self->len);
+
+	self->dmabuf = m2m_expbuf(&self->dev, cap, 0, 0, O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->dmabuf, 0) TH_LOG("%s", m2m_strerror());
+
+	ret = m2m_qbuf(&self->dev, cap, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_qbuf(&self->dev, out, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_streamon(&self->dev, out);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	self->t_start = now_us();
+	ret = m2m_streamon(&self->dev, cap);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+}
+
+/*
+ * Also reached from a failed ASSERT, while the harness still has that
+ * failure's handler armed: log explicitly, never from an EXPECT's handler.
+ */
+FIXTURE_TEARDOWN(vim2m_job)
+{
+	struct m2m_queue *q[] = { &self->dev.cap, &self->dev.out };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 2 && self->dev.fd >= 0; i++) {
+		if (!q[i]->streaming)
+			continue;
+		ret = m2m_streamoff(&self->dev, q[i]);
+		if (ret)
+			TH_LOG("teardown: %s", m2m_strerror());
+		EXPECT_EQ(0, ret);
+	}
+	if (self->dmabuf >= 0)
+		close(self->dmabuf);
+	self->dmabuf = -1;
+	free(self->before);
+	self->before = NULL;
+	m2m_close(&self->dev);
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (now_us() - t0) / 1000.0;
+}
+
+/*
+ * Called right after an observation: a job still running now was running
+ * when the observation was made, so the observation saw a job in flight.
+ */
+static void assert_job_in_flight(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(vim2m_job) *self,
+				 const char *what)
+{
+	struct m2m_buf_state st;
+	int revents, ret;
+
+	ret = m2m_querybuf(&self->dev, &self->dev.cap, 0, &st);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_TRUE((st.flags & V4L2_BUF_FLAG_QUEUED) &&
+		    !(st.flags & V4L2_BUF_FLAG_DONE))
+		TH_LOG("job not in flight when %s (CAPTURE flags 0x%08x, %.1f ms into a %lld ms job): proves nothing",
+		       what, st.flags, ms_since(self->t_start),
+		       (long long)self->trans_ms);
+
+	revents = poll_fd(self->dev.fd, POLLIN, 0);
+	ASSERT_GE(revents, 0) TH_LOG("%s", m2m_strerror());
+	ASSERT_FALSE(revents & POLLIN)
+		TH_LOG("the video node is already readable after %s (revents 0x%x): the job was done",
+		       what, revents);
+}
+
+/* Dequeue the CAPTURE buffer of the fixture's job and check it succeeded. */
+static void dequeue_capture(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(vim2m_job) *self,
+			    struct m2m_buf_state *st)
+{
+	double elapsed;
+	int ret;
+
+	ret = m2m_dqbuf(&self->dev, &self->dev.cap, st, JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("the job did not complete normally: %s",
+				 m2m_strerror());
+	elapsed = ms_since(self->t_start);
+	EXPECT_EQ(0U, st->flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("CAPTURE buffer completed with V4L2_BUF_FLAG_ERROR (flags 0x%08x)",
+		       st->flags);
+	/* The job took its configured time: it was a real job in flight. */
+	EXPECT_GE(elapsed, self->trans_ms * 0.8)
+		TH_LOG("CAPTURE buffer done after %.1f ms, well before the %lld ms transaction time",
+		       elapsed, (long long)self->trans_ms);
+}
+
+/*
+ * F1: a non-opted-in queue publishes no fence, so poll(POLLIN) on a CAPTURE
+ * dma-buf is ready at once although the device has not finished the job.
+ */
+TEST_F(vim2m_job, capture_dmabuf_ready_while_job_runs)
+{
+	struct m2m_buf_state st;
+	int revents;
+
+	revents = poll_fd(self->dmabuf, POLLIN, 0);
+	ASSERT_GE(revents, 0) TH_LOG("%s", m2m_strerror());
+	assert_job_in_flight(_metadata, self, "the CAPTURE dma-buf was polled");
+
+	EXPECT_TRUE(revents & POLLIN)
+		TH_LOG("F1: poll(POLLIN, 0) on vim2m's CAPTURE dma-buf not ready (revents 0x%x): a fence is there",
+		       revents);
+	EXPECT_FALSE(revents & (POLLERR | POLLNVAL))
+		TH_LOG("poll on the CAPTURE dma-buf reported an error (revents 0x%x)",
+		       revents);
+
+	dequeue_capture(_metadata, self, &st);
+}
+
+/*
+ * F1: with no fence in the dma_resv, EXPORT_SYNC_FILE returns the stub fence,
+ * signalled already, for readers and writers alike, while the job runs.
+ */
+TEST_F(vim2m_job, export_sync_file_is_signalled_stub)
+{
+	static const struct {
+		uint32_t flags;
+		const char *name;
+	} mode[] = {
+		{ DMA_BUF_SYNC_READ, "READ" },
+		{ DMA_BUF_SYNC_WRITE, "WRITE" },
+		{ DMA_BUF_SYNC_RW, "READ|WRITE" },
+	};
+	struct sync_fence_info info[4];
+	int status[3], nfences[3];
+	struct m2m_buf_state st;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < 3; i++) {
+		fd = dmabuf_export_sync_file(self->dmabuf, mode[i].flags);
+		ASSERT_GE(fd, 0) TH_LOG("%s (kernel without CONFIG_SYNC_FILE?)",
+					m2m_strerror());
+		status[i] = sync_file_status(fd);
+		nfences[i] = sync_file_fences(fd, info, 4);
+		if (status[i] != 1 && nfences[i] > 0)
+			TH_LOG("EXPORT_SYNC_FILE(%s): fence %s:%s, status %d",
+			       mode[i].name, info[0].driver_name,
+			       info[0].obj_name, info[0].status);
+		close(fd);
+	}
+	assert_job_in_flight(_metadata, self,
+			     "the sync_files were exported and queried");
+
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(1, status[i])
+			TH_LOG("F1: EXPORT_SYNC_FILE(%s) on vim2m's CAPTURE dma-buf: status %d, expected 1 (signalled)",
+			       mode[i].name, status[i]);
+		EXPECT_EQ(1, nfences[i])
+			TH_LOG("EXPORT_SYNC_FILE(%s): %d fences (<0: query failed), expected 1, the stub",
+			       mode[i].name, nfences[i]);
+	}
+
+	dequeue_capture(_metadata, self, &st);
+}
+
+/*
+ * Fixture sanity for F1: the job really wrote the CAPTURE buffer. vim2m with
+ * the same format on both queues and no flip copies OUTPUT to CAPTURE, so
+ * after DQBUF the dma-buf must hold the OUTPUT pattern, not the fill the
+ * buffer had before the job. Otherwise the tests above watched an idle device.
+ */
+TEST_F(vim2m_job, dequeued_capture_holds_job_output)
+{
+	struct m2m_queue *out = &self->dev.out, *cap = &self->dev.cap;
+	struct m2m_buf_state st;
+	size_t used, changed;
+	uint8_t *map;
+	int ret;
+
+	dequeue_capture(_metadata, self, &st);
+	used = st.bytesused[0];
+	ASSERT_LT(0U, used) TH_LOG("CAPTURE buffer dequeued with bytesused 0");
+	ASSERT_LE(used, self->len) TH_LOG("bytesused %zu > plane length %zu",
+					  used, self->len);
+
+	map = dmabuf_mmap(self->dmabuf, self->len, PROT_READ);
+	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
+	ret = dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+
+	changed = used - count_equal_bytes(map, self->before, used);
+	EXPECT_LT(0U, changed)
+		TH_LOG("CAPTURE unchanged by the job: the device did no work, the F1 tests measured nothing");
+	EXPECT_EQ(used, changed)
+		TH_LOG("only %zu of %zu CAPTURE bytes changed during the job",
+		       changed, used);
+	if (out->fourcc == cap->fourcc && out->width == cap->width &&
+	    out->height == cap->height && used <= out->bufs[0].length[0])
+		EXPECT_EQ(0, memcmp(map, out->bufs[0].map[0], used))
+			TH_LOG("CAPTURE != OUTPUT despite identical formats: %zu of %zu bytes match",
+			       count_equal_bytes(map, out->bufs[0].map[0], used),
+			       used);
+
+	ret = dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	EXPECT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	munmap(map, self->len);
+}
+
+/*
+ * Without any vim2m device, say so once and exit with KSFT_SKIP, so that the
+ * runner reports a skip rather than a pass made of skipped tests. With
+ * arguments (-l, -t name, ...) everything is left to the harness.
+ */
+int main(int argc, char **argv)
+{
+	struct m2m_dev dev;
+
+	if (argc == 1) {
+		if (m2m_open(&dev, DRIVER) == -ENOENT) {
+			ksft_print_header();
+			ksft_exit_skip("vim2m not loaded: modprobe vim2m\n");
+		}
+		m2m_close(&dev);
+	}
+	return test_harness_run(argc, argv);
+}
