@@ -3,8 +3,7 @@
 set -euo pipefail
 
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync xz-utils
-      git qemu-system-x86 busybox-static v4l-utils libdrm-dev gcc-aarch64-linux-gnu
-      ca-certificates)
+      git qemu-system-x86 debian-archive-keyring)
 
 missing=()
 for p in "${pkgs[@]}"; do

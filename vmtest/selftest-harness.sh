@@ -81,7 +81,8 @@ rc=0
 awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/empty.tap" >/dev/null && rc=1
 tap "$tapfile" $rc "harness: a run with no test at all fails"
 
-# In the VM: a failing test and a WARN in the guest kernel each fail the run.
+# In the VM: a failing test, a WARN in the guest kernel and a hung guest each
+# fail the run.
 rc=0
 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/harness-negative.sh" "$tmp/vm" 300 >"$tmp/out" 2>&1 || rc=1
 tap "$tapfile" $rc "harness: the guest runs a plan and reports back"
@@ -89,4 +90,9 @@ expect_fail "a failing test in the guest fails the run" '1 passed, 1 failed' \
 	awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/vm/results.tap"
 expect_fail "a WARN in the guest kernel fails the run" 'WARNING:.*lkdtm' \
 	"$VMTEST_DIR/scan-dmesg.sh" "$tmp/vm/dmesg.txt"
+expect_fail "a guest that hangs is killed at its time limit" 'did not finish within 30s' \
+	"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/harness-hang.sh" "$tmp/hang" 30
+rc=0
+grep -q 'hanging on purpose' "$tmp/out" || rc=1
+tap "$tapfile" $rc "harness: a hung guest's last console lines are shown"
 exit 0
