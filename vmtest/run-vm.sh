@@ -13,7 +13,7 @@ plan=$(realpath "$1") out=$2 limit=${3:-${VM_TIMEOUT:-1200}}
 [ -f "$STAGE/bzImage" ] || die "no test kernel in $STAGE: run 'make build' first"
 mkdir -p "$out"
 out=$(realpath "$out")
-rm -f "$out/done" "$out/dmesg.txt" "$out"/*.tap
+rm -f "$out/done" "$out/plan.rc" "$out/dmesg.txt" "$out"/*.tap
 
 cmdline="console=ttyS0 loglevel=4 panic=-1 root=/dev/root rootfstype=9p ro"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
@@ -38,4 +38,9 @@ if [ ! -f "$out/done" ]; then
 		die "the guest did not finish within ${limit}s (console: $out/console.log)"
 	fi
 	die "the guest stopped before its plan finished, qemu exit $rc (console: $out/console.log)"
+fi
+plan_rc=$(cat "$out/plan.rc" 2>/dev/null || echo missing)
+if [ "$plan_rc" != 0 ]; then
+	tail -n 20 "$out/plan.log" >&2
+	die "the guest plan $(basename "$plan") did not run to its end (status $plan_rc; log: $out/plan.log)"
 fi

@@ -10,3 +10,6 @@ for drv in vb2-resv-test vim2m; do
 	"$demo" -d "$drv" -t 500
 	result $? "consumer_demo on $drv"
 done
+
+# Reached the end: the host knows the plan ran whole.
+exit 0
