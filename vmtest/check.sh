@@ -20,5 +20,15 @@ if [ $rc -eq 0 ]; then
 	tap "$host" $rc "guest dmesg has no WARNING, BUG, lockdep, KASAN or kmemleak report"
 fi
 
+# F9: the annotations are live. A deliberate violation, in a boot of its own,
+# must make lockdep report the signalling section against memory reclaim.
+rc=0
+"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/lockdep-negative.sh" "$run/lockdep" || rc=$?
+if [ $rc -eq 0 ]; then
+	grep -q 'possible circular locking dependency detected' "$run/lockdep/dmesg.txt" &&
+		grep -q 'dma_fence_map' "$run/lockdep/dmesg.txt" || rc=1
+fi
+tap "$host" $rc "F9: lockdep reports an allocation inside the fence signalling section"
+
 echo "results: $run"
-awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap
+awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap

@@ -4,6 +4,8 @@
 
 modprobe vim2m
 result $? "modprobe vim2m"
+modprobe vb2-resv-test mem=vmalloc
+result $? "modprobe vb2-resv-test mem=vmalloc"
 
 # Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its
@@ -11,13 +13,31 @@ result $? "modprobe vim2m"
 (cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh) 2>&1 | cat > "$OUT/kselftest.tap"
 grep -E '^# (not )?ok |^(not )?ok ' "$OUT/kselftest.tap"
 
-# F1: a driver that does not opt in keeps its v4l2-compliance result.
+# F1: a driver that does not opt in keeps its v4l2-compliance result; the
+# opted-in test device passes it too.
 compliance vim2m -s
+compliance vb2-resv-test -s
+modprobe -r vb2-resv-test
+result $? "modprobe -r vb2-resv-test after the tests"
+
+# The contract again with the other two allocators.
+for mem in dma-contig dma-sg; do
+	modprobe vb2-resv-test mem=$mem
+	result $? "modprobe vb2-resv-test mem=$mem"
+	"$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" 2>&1 |
+		cat > "$OUT/producer_fences-$mem.tap"
+	grep -E '^(not )?ok ' "$OUT/producer_fences-$mem.tap" | sed "s/\$/ [$mem]/"
+	modprobe -r vb2-resv-test
+	result $? "modprobe -r vb2-resv-test mem=$mem"
+done
 
 modprobe -r vim2m
 result $? "modprobe -r vim2m after the tests"
 
 kmemleak_scan
+
+# Reached the end: the host knows the plan ran whole.
+exit 0
 
 # Reached the end: the host knows the plan ran whole.
 exit 0

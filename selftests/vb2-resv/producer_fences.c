@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The producer-fence contract (CONTRACT.md F2-F6, F12, F14) on an opted-in
+ * V4L2 mem2mem device.
+ *
+ * The device is found by driver name: $VB2_RESV_DRIVER, by default the test
+ * module "vb2-resv-test". Tests that need the test module's job controls
+ * ("Job Result": error or hang) skip, saying so, on a device without them.
+ *
+ * Every test that looks at a fence first makes sure the job is long enough
+ * ("Transaction Time (msec)") to be observed in flight, and checks after the
+ * observation that the job was indeed still running, so that "no fence" can
+ * never be explained by a job that had already ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <linux/videodev2.h>
+
+#include "kselftest_harness.h"
+#include "m2m_util.h"
+
+#define DEFAULT_DRIVER		"vb2-resv-test"
+#define TRANS_TIME_CTRL		"Transaction Time (msec)"
+#define JOB_RESULT_CTRL		"Job Result"
+#define JOB_DONE		0
+#define JOB_ERROR		1
+#define JOB_HANG		2
+#define JOB_MS			400
+#define JOB_TIMEOUT_MS		5000
+#define FRAME_W			64
+#define FRAME_H			64
+#define STALE_BYTE		0x5a
+#define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
+#define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
+#define FENCE_DRIVER		"videobuf2"
+
+static const char *driver_name(void)
+{
+	const char *d = getenv("VB2_RESV_DRIVER");
+
+	return d && *d ? d : DEFAULT_DRIVER;
+}
+
+/* One context with one buffer per queue and every CAPTURE plane exported. */
+struct job {
+	struct m2m_dev dev;
+	int dmabuf[VIDEO_MAX_PLANES];
+	unsigned int planes;
+	uint64_t t_start;
+};
+
+static void job_init(struct job *j)
+{
+	unsigned int p;
+
+	memset(j, 0, sizeof(*j));
+	j->dev.fd = -1;
+	for (p = 0; p < VIDEO_MAX_PLANES; p++)
+		j->dmabuf[p] = -1;
+}
+
+/*
+ * Open a context of the device, ask for jobs of @job_ms and result @result
+ * (-1: leave the control alone), set @fourcc (0: the device's first), one
+ * buffer per queue, OUTPUT filled, CAPTURE stale, every CAPTURE plane
+ * exported. Returns 0, -ENOENT (no device), -ENOTSUP (no such control or
+ * format) or another error, with m2m_strerror() saying what failed.
+ */
+static int job_open(struct job *j, uint32_t fourcc, int job_ms, int result)
+{
+	struct m2m_queue *out = &j->dev.out, *cap = &j->dev.cap;
+	unsigned int p;
+	int ret;
+
+	ret = m2m_open(&j->dev, driver_name());
+	if (ret)
+		return ret;
+	ret = m2m_set_ctrl_by_name(j->dev.fd, TRANS_TIME_CTRL, job_ms, NULL);
+	if (ret)
+		return ret == -ENOENT ? -ENOTSUP : ret;
+	if (result >= 0) {
+		ret = m2m_set_ctrl_by_name(j->dev.fd, JOB_RESULT_CTRL, result, NULL);
+		if (ret)
+			return ret == -ENOENT ? -ENOTSUP : ret;
+	}
+	ret = m2m_set_formats(&j->dev, fourcc, fourcc, FRAME_W, FRAME_H);
+	if (ret)
+		return ret;
+	if (fourcc && cap->fourcc != fourcc)
+		return -ENOTSUP;
+	ret = m2m_reqbufs(&j->dev, out, 1);
+	if (!ret)
+		ret = m2m_reqbufs(&j->dev, cap, 1);
+	if (ret)
+		return ret;
+
+	fill_pattern(out->bufs[0].map[0], out->bufs[0].length[0], 3);
+	out->bufs[0].bytesused[0] = out->bufs[0].length[0];
+	j->planes = cap->num_planes;
+	for (p = 0; p < j->planes; p++) {
+		memset(cap->bufs[0].map[p], STALE_BYTE, cap->bufs[0].length[p]);
+		j->dmabuf[p] = m2m_expbuf(&j->dev, cap, 0, p, O_RDWR | O_CLOEXEC);
+		if (j->dmabuf[p] < 0)
+			return j->dmabuf[p];
+	}
+	return 0;
+}
+
+static void job_close(struct job *j)
+{
+	unsigned int p;
+
+	for (p = 0; p < VIDEO_MAX_PLANES; p++)
+		if (j->dmabuf[p] >= 0)
+			close(j->dmabuf[p]);
+	m2m_close(&j->dev);
+	job_init(j);
+}
+
+/* Queue CAPTURE (and OUTPUT unless @capture_only) and stream on both. */
+static int job_start(struct job *j, bool capture_only)
+{
+	int ret;
+
+	ret = m2m_qbuf(&j->dev, &j->dev.cap, 0);
+	if (!ret && !capture_only)
+		ret = m2m_qbuf(&j->dev, &j->dev.out, 0);
+	if (!ret && !j->dev.out.streaming)
+		ret = m2m_streamon(&j->dev, &j->dev.out);
+	j->t_start = now_us();
+	if (!ret && !j->dev.cap.streaming)
+		ret = m2m_streamon(&j->dev, &j->dev.cap);
+	return ret;
+}
+
+static bool job_in_flight(struct job *j)
+{
+	struct m2m_buf_state st;
+
+	if (m2m_querybuf(&j->dev, &j->dev.cap, 0, &st))
+		return false;
+	return (st.flags & V4L2_BUF_FLAG_QUEUED) && !(st.flags & V4L2_BUF_FLAG_DONE);
+}
+
+static double ms_since(uint64_t t0)
+{
+	return (now_us() - t0) / 1000.0;
+}
+
+static int read_int_file(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fscanf(f, "%d", val) == 1 ? 0 : -EINVAL;
+	fclose(f);
+	return ret;
+}
+
+/* A bool module parameter: 1 (Y), 0 (N) or a negative errno. */
+static int read_bool_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return -errno;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == '1' ? 1 : c == 'N' || c == '0' ? 0 : -EINVAL;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(s, f) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+#define SKIP_IF_UNSUPPORTED(ret) do {					\
+	if ((ret) == -ENOENT)						\
+		SKIP(return, "no %s device: modprobe %s", driver_name(),	\
+		     driver_name());					\
+	if ((ret) == -ENOTSUP)						\
+		SKIP(return, "%s lacks this test's control or format: %s",	\
+		     driver_name(), m2m_strerror());			\
+} while (0)
+
+FIXTURE(fence) {
+	struct job a;
+	struct job b;
+	int kill_switch;	/* value to restore, or -1 */
+};
+
+FIXTURE_SETUP(fence)
+{
+	job_init(&self->a);
+	job_init(&self->b);
+	self->kill_switch = -1;
+}
+
+FIXTURE_TEARDOWN(fence)
+{
+	if (self->kill_switch >= 0)
+		write_file(KILL_SWITCH, self->kill_switch ? "1" : "0");
+	job_close(&self->a);
+	job_close(&self->b);
+}
+
+/* The fence seen through @dmabuf now: 0 active, 1 signalled, <0 error. */
+static int fence_status(int dmabuf, char *driver, size_t len)
+{
+	struct sync_fence_info info[4];
+	int fd, status, n;
+
+	fd = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	if (fd < 0)
+		return fd;
+	status = sync_file_status(fd);
+	n = sync_file_fences(fd, info, 4);
+	if (driver && len)
+		snprintf(driver, len, "%s", n > 0 ? info[0].driver_name : "");
+	close(fd);
+	return status;
+}
+
+/*
+ * F2: a CAPTURE buffer queued while no OUTPUT buffer is queued has no job, so
+ * it carries no fence: POLLIN is ready and EXPORT_SYNC_FILE is signalled. The
+ * fence appears only once OUTPUT is queued and the job is committed.
+ */
+TEST_F(fence, capture_queued_alone_is_idle)
+{
+	int ret;
+
+	ret = job_open(&self->a, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, true)) TH_LOG("%s", m2m_strerror());
+	usleep(50 * 1000);
+
+	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F2: CAPTURE queued without OUTPUT is not readable: a fence was published at QBUF");
+	EXPECT_EQ(1, fence_status(self->a.dmabuf[0], NULL, 0))
+		TH_LOG("F2: EXPORT_SYNC_FILE of an idle CAPTURE buffer is not signalled");
+
+	ASSERT_EQ(0, m2m_qbuf(&self->a.dev, &self->a.dev.out, 0))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
+		TH_LOG("F2/F3: no fence once the job was committed");
+	EXPECT_TRUE(job_in_flight(&self->a))
+		TH_LOG("job already done after %.1f ms: lengthen it", ms_since(self->a.t_start));
+}
+
+/*
+ * F3: every VIDIOC_EXPBUF of the buffer, whatever its access mode and
+ * whether made before or after publication, shows the same WRITE fence.
+ */
+TEST_F(fence, every_export_sees_the_fence)
+{
+	int before_ro, after, ret, s;
+	char drv[32];
+
+	ret = job_open(&self->a, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	before_ro = m2m_expbuf(&self->a.dev, &self->a.dev.cap, 0, 0, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, before_ro) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	after = m2m_expbuf(&self->a.dev, &self->a.dev.cap, 0, 0, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, after) TH_LOG("%s", m2m_strerror());
+
+	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
+		TH_LOG("F3: export made before the job is readable while the job runs");
+	EXPECT_EQ(0, poll_fd(before_ro, POLLIN, 0))
+		TH_LOG("F3: read-only export made before the job is readable while it runs");
+	EXPECT_EQ(0, poll_fd(after, POLLIN, 0))
+		TH_LOG("F3: export made after publication is readable while the job runs");
+	s = fence_status(after, drv, sizeof(drv));
+	EXPECT_EQ(0, s) TH_LOG("F3: EXPORT_SYNC_FILE(READ) status %d, expected 0 (active)", s);
+	EXPECT_STREQ(FENCE_DRIVER, drv);
+	ASSERT_TRUE(job_in_flight(&self->a))
+		TH_LOG("job done after %.1f ms, before the checks: they prove nothing",
+		       ms_since(self->a.t_start));
+
+	EXPECT_LT(0, poll_fd(before_ro, POLLIN, JOB_TIMEOUT_MS) & POLLIN)
+		TH_LOG("F4: the fence never signalled");
+	EXPECT_EQ(1, fence_status(after, NULL, 0));
+	close(before_ro);
+	close(after);
+}
+
+/* F3: every plane of a multi-planar buffer carries the fence. */
+TEST_F(fence, every_plane_sees_the_fence)
+{
+	unsigned int p;
+	int ret;
+
+	ret = job_open(&self->a, V4L2_PIX_FMT_NV12M, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_LT(1U, self->a.planes);
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	for (p = 0; p < self->a.planes; p++) {
+		EXPECT_EQ(0, poll_fd(self->a.dmabuf[p], POLLIN, 0))
+			TH_LOG("F3: plane %u readable while the job runs", p);
+		EXPECT_EQ(0, fence_status(self->a.dmabuf[p], NULL, 0))
+			TH_LOG("F3: plane %u's sync_file is not an active fence", p);
+	}
+	ASSERT_TRUE(job_in_flight(&self->a));
+}
+
+/*
+ * F4: once POLLIN says the dma-buf is readable, the CPU reads the whole
+ * frame the device wrote, and the fence is signalled no later than the
+ * buffer can be dequeued.
+ */
+TEST_F(fence, frame_is_final_when_fence_signals)
+{
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	struct m2m_buf_state st;
+	uint8_t *map, *seen, *src = out->bufs[0].map[0];
+	size_t len, i, bad = 0;
+	int ret;
+
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	src = out->bufs[0].map[0];
+	len = cap->bufs[0].length[0];
+	map = dmabuf_mmap(self->a.dmabuf[0], len, PROT_READ);
+	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
+	seen = malloc(len);
+	ASSERT_NE(NULL, seen);
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_LT(0, poll_fd(self->a.dmabuf[0], POLLIN, JOB_TIMEOUT_MS) & POLLIN)
+		TH_LOG("F4: the fence did not signal within %d ms", JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	memcpy(seen, map, len);
+	ASSERT_EQ(0, dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
+	EXPECT_GE(ms_since(self->a.t_start), JOB_MS * 0.8)
+		TH_LOG("F4: POLLIN after %.1f ms of a %d ms job", ms_since(self->a.t_start), JOB_MS);
+
+	ret = m2m_dqbuf(&self->a.dev, cap, &st, 100);
+	ASSERT_EQ(0, ret) TH_LOG("F4: fence signalled but CAPTURE not dequeueable: %s",
+				 m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
+	for (i = 0; i < len; i++)
+		if (seen[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1)))
+			bad++;
+	EXPECT_EQ(0U, bad)
+		TH_LOG("F4: %zu of %zu bytes read after the signal are not the frame", bad, len);
+	munmap(map, len);
+	free(seen);
+}
+
+/* F4: by the time DQBUF can return the buffer, its fence has signalled. */
+TEST_F(fence, fence_signalled_before_dqbuf)
+{
+	int ret, sync_fd;
+
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F3: no active fence while the job runs");
+
+	ASSERT_LT(0, poll_fd(self->a.dev.fd, POLLIN, JOB_TIMEOUT_MS) & POLLIN);
+	EXPECT_EQ(1, sync_file_status(sync_fd))
+		TH_LOG("F4: CAPTURE is dequeueable but its fence has not signalled");
+	close(sync_fd);
+}
+
+/* F5: a job completed with VB2_BUF_STATE_ERROR signals with an error. */
+TEST_F(fence, error_completion_sets_fence_error)
+{
+	int ret, sync_fd, status;
+
+	ret = job_open(&self->a, 0, 50, JOB_ERROR);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS));
+	status = sync_file_status(sync_fd);
+	EXPECT_GT(0, status) TH_LOG("F5: fence of a failed job has status %d, not an error", status);
+	close(sync_fd);
+}
+
+enum cancel_how { STREAMOFF_CAPTURE, STREAMOFF_OUTPUT, CLOSE_FILE };
+
+/* Start a job, take its fence, cancel the job @how: the fence ends in error. */
+static void cancel_mid_job(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fence) *self, enum cancel_how how)
+{
+	int ret, sync_fd, status;
+	uint64_t t0;
+
+	ret = job_open(&self->a, 0, 2000, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence before the cancel");
+
+	t0 = now_us();
+	switch (how) {
+	case STREAMOFF_CAPTURE:
+		ASSERT_EQ(0, m2m_streamoff(&self->a.dev, &self->a.dev.cap));
+		break;
+	case STREAMOFF_OUTPUT:
+		ASSERT_EQ(0, m2m_streamoff(&self->a.dev, &self->a.dev.out));
+		break;
+	case CLOSE_FILE:
+		job_close(&self->a);
+		break;
+	}
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+		TH_LOG("F5/F6: cancelled job's fence still pending");
+	status = sync_file_status(sync_fd);
+	EXPECT_GT(0, status) TH_LOG("F5: cancelled job's fence status %d, not an error", status);
+	EXPECT_GT(1500.0, ms_since(t0)) TH_LOG("F5: the cancel waited for the job to end by itself");
+	close(sync_fd);
+}
+
+TEST_F(fence, streamoff_capture_mid_job_signals_error)
+{
+	cancel_mid_job(_metadata, self, STREAMOFF_CAPTURE);
+}
+
+TEST_F(fence, streamoff_output_mid_job_signals_error)
+{
+	cancel_mid_job(_metadata, self, STREAMOFF_OUTPUT);
+}
+
+TEST_F(fence, close_mid_job_signals_error)
+{
+	cancel_mid_job(_metadata, self, CLOSE_FILE);
+}
+
+/* F6: a job that never completes is failed by the driver's watchdog. */
+TEST_F(fence, hang_ends_by_watchdog_within_bound)
+{
+	int ret, sync_fd, status, watchdog_ms = 2000;
+	double waited;
+
+	ret = job_open(&self->a, 0, 10, JOB_HANG);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	read_int_file(WATCHDOG_PARAM, &watchdog_ms);
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, watchdog_ms + 2000))
+		TH_LOG("F6: hung job's fence pending %d ms after the job started", watchdog_ms + 2000);
+	waited = ms_since(self->a.t_start);
+	status = sync_file_status(sync_fd);
+	EXPECT_GT(0, status) TH_LOG("F6: watchdog-failed job's fence status %d", status);
+	EXPECT_LE(watchdog_ms * 0.9, waited) TH_LOG("signalled after %.1f ms, before the watchdog",
+						    waited);
+	close(sync_fd);
+}
+
+/* F12: with the kill switch off, a running job publishes no fence. */
+TEST_F(fence, kill_switch_restores_stub)
+{
+	int ret, on;
+
+	ret = job_open(&self->a, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	on = read_bool_file(KILL_SWITCH);
+	ASSERT_LE(0, on) TH_LOG("cannot read %s", KILL_SWITCH);
+	self->kill_switch = on;
+	ASSERT_EQ(0, write_file(KILL_SWITCH, "0")) TH_LOG("cannot write %s", KILL_SWITCH);
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F12: fences off, yet the CAPTURE dma-buf waits");
+	EXPECT_EQ(1, fence_status(self->a.dmabuf[0], NULL, 0))
+		TH_LOG("F12: fences off, yet EXPORT_SYNC_FILE is not the stub");
+	ASSERT_TRUE(job_in_flight(&self->a));
+}
+
+/*
+ * F14: two contexts of one device. While the first context's job hangs, the
+ * second context's buffers carry no fence of it: idle, and still idle once
+ * its OUTPUT is queued, as its job cannot be committed before the device is
+ * free. The watchdog fails the hung job; the second job then runs and
+ * completes without error.
+ */
+TEST_F(fence, hung_context_does_not_gate_another)
+{
+	struct m2m_buf_state st;
+	int ret, hung_fd;
+
+	ret = job_open(&self->a, 0, 10, JOB_HANG);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = job_open(&self->b, 0, 10, JOB_DONE);
+	ASSERT_EQ(0, ret) TH_LOG("second context: %s", m2m_strerror());
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	hung_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, hung_fd);
+	ASSERT_EQ(0, sync_file_status(hung_fd)) TH_LOG("the hung job published no fence");
+
+	ASSERT_EQ(0, job_start(&self->b, true)) TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(poll_fd(self->b.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F14: the other context's idle buffer waits on the hung job");
+	ASSERT_EQ(0, m2m_qbuf(&self->b.dev, &self->b.dev.out, 0));
+	EXPECT_TRUE(poll_fd(self->b.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F2/F14: a job queued behind the hung one already has a fence");
+
+	ret = m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, 10000);
+	ASSERT_EQ(0, ret) TH_LOG("F14: the other context's job never finished: %s",
+				 m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("F14: the other context's job ended in error");
+	EXPECT_GT(0, sync_file_status(hung_fd))
+		TH_LOG("F6/F14: the hung context's fence did not end in error");
+	close(hung_fd);
+}
+
+TEST_HARNESS_MAIN
