@@ -789,14 +789,12 @@ static void vrt_remove(struct platform_device *pdev)
 	video_unregister_device(&dev->vfd);
 }
 
-static void vrt_pdev_release(struct device *dev)
-{
-}
-
-static struct platform_device vrt_pdev = {
-	.name		= VRT_NAME,
-	.dev.release	= vrt_pdev_release,
-};
+/*
+ * Allocated, not static: a dma-contig or dma-sg buffer holds a reference to
+ * the device, and an exported dma-buf may keep it after the module is gone
+ * (F10).
+ */
+static struct platform_device *vrt_pdev;
 
 static struct platform_driver vrt_pdrv = {
 	.probe		= vrt_probe,
@@ -810,19 +808,20 @@ static int __init vrt_init(void)
 {
 	int ret;
 
-	ret = platform_device_register(&vrt_pdev);
-	if (ret)
-		return ret;
+	vrt_pdev = platform_device_register_simple(VRT_NAME, PLATFORM_DEVID_NONE,
+						   NULL, 0);
+	if (IS_ERR(vrt_pdev))
+		return PTR_ERR(vrt_pdev);
 	ret = platform_driver_register(&vrt_pdrv);
 	if (ret)
-		platform_device_unregister(&vrt_pdev);
+		platform_device_unregister(vrt_pdev);
 	return ret;
 }
 
 static void __exit vrt_exit(void)
 {
 	platform_driver_unregister(&vrt_pdrv);
-	platform_device_unregister(&vrt_pdev);
+	platform_device_unregister(vrt_pdev);
 }
 
 module_init(vrt_init);

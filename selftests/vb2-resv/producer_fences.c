@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The producer-fence contract (CONTRACT.md F2-F6, F12, F14) on an opted-in
+ * The producer-fence contract (CONTRACT.md F2-F6, F10, F12, F14) on an opted-in
  * V4L2 mem2mem device.
  *
  * The device is found by driver name: $VB2_RESV_DRIVER, by default the test
@@ -42,6 +42,7 @@
 #define STALE_BYTE		0x5a
 #define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
+#define MEM_PARAM		"/sys/module/vb2_resv_test/parameters/mem"
 #define FENCE_DRIVER		"videobuf2"
 
 static const char *driver_name(void)
@@ -544,6 +545,69 @@ TEST_F(fence, hung_context_does_not_gate_another)
 	EXPECT_GT(0, sync_file_status(hung_fd))
 		TH_LOG("F6/F14: the hung context's fence did not end in error");
 	close(hung_fd);
+}
+
+/*
+ * F10: a sync_file and a dma-buf kept after the buffer, the queue, the file
+ * and the module that made the fence are gone can still be queried, waited
+ * on, mapped and closed. KASAN, in the test kernel, catches a use after free.
+ * Test module only: it is unloaded and loaded again with the same allocator.
+ */
+TEST_F(fence, fence_outlives_module)
+{
+	struct sync_fence_info info[4];
+	char mem[32] = "", cmd[96];
+	int ret, sync_fd, dmabuf, n;
+	uint8_t *map;
+	size_t len;
+	FILE *f;
+
+	f = fopen(MEM_PARAM, "r");
+	if (!f)
+		SKIP(return, "needs the vb2-resv-test module (%s)", MEM_PARAM);
+	ret = fscanf(f, "%31s", mem);
+	fclose(f);
+	ASSERT_EQ(1, ret);
+
+	ret = job_open(&self->a, 0, 2000, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, sync_file_status(sync_fd));
+	dmabuf = dup(self->a.dmabuf[0]);
+	ASSERT_LE(0, dmabuf);
+	len = self->a.dev.cap.bufs[0].length[0];
+
+	job_close(&self->a);
+	ASSERT_EQ(0, system("modprobe -r " DEFAULT_DRIVER))
+		TH_LOG("cannot unload the module with only the sync_file and dma-buf left");
+
+	EXPECT_GT(0, sync_file_status(sync_fd))
+		TH_LOG("F5: the fence of a job cancelled by close is not an error");
+	n = sync_file_fences(sync_fd, info, 4);
+	EXPECT_EQ(1, n) TH_LOG("%s", m2m_strerror());
+	if (n == 1)
+		TH_LOG("after unload: driver \"%s\", timeline \"%s\"",
+		       info[0].driver_name, info[0].obj_name);
+	EXPECT_TRUE(poll_fd(sync_fd, POLLIN, 0) & POLLIN);
+	EXPECT_TRUE(poll_fd(dmabuf, POLLIN, 0) & POLLIN);
+	ret = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_RW);
+	EXPECT_LE(0, ret) TH_LOG("%s", m2m_strerror());
+	if (ret >= 0)
+		close(ret);
+	map = dmabuf_mmap(dmabuf, len, PROT_READ);
+	EXPECT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
+	if (map) {
+		EXPECT_EQ(STALE_BYTE, map[0]) TH_LOG("a cancelled job wrote the frame");
+		munmap(map, len);
+	}
+	close(sync_fd);
+	close(dmabuf);
+
+	snprintf(cmd, sizeof(cmd), "modprobe " DEFAULT_DRIVER " mem=%s", mem);
+	ASSERT_EQ(0, system(cmd)) TH_LOG("%s failed: later tests lack the device", cmd);
 }
 
 TEST_HARNESS_MAIN
