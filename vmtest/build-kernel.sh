@@ -6,6 +6,7 @@
 # olddefconfig so a dependency Kconfig silently dropped is an error here.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 frag=$VMTEST_DIR/x86_64.config
 logs=$CACHE/logs

@@ -2,6 +2,7 @@
 # Run the whole suite (harness self-tests, then the VM suite) and print 'N passed, N failed'.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 run=$CACHE/runs/check
 rm -rf "$run"

@@ -2,6 +2,7 @@
 # Boot the test kernel and show what an implicit-sync consumer sees on a CAPTURE dma-buf.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 run=$CACHE/runs/demo
 rm -rf "$run"

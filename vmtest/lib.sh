@@ -56,3 +56,11 @@ deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
 EOS
 	apt_private apt-get update >/dev/null
 }
+
+# lock_cache: one run at a time per cache; a second run stops rather than
+# mix its build or results with the first one's.
+lock_cache() {
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	flock -n 9 || die "another vmtest run is using $CACHE: wait for it, or set CACHE="
+}

@@ -6,6 +6,7 @@
 # file and the kernel build that follows has nothing to redo.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+lock_cache
 
 if [ -n "${KSRC:-}" ]; then
 	[ -d "$KSRC" ] || die "KSRC=$KSRC does not exist: point it at the top of a Linux 7.2.y source tree"
