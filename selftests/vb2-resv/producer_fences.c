@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The producer-fence contract (CONTRACT.md F2-F6, F10, F12, F14) on an opted-in
+ * The producer-fence contract (CONTRACT.md F2-F7, F8 in part, F10, F12, F14) on an opted-in
  * V4L2 mem2mem device.
  *
  * The device is found by driver name: $VB2_RESV_DRIVER, by default the test
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
@@ -43,6 +44,7 @@
 #define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
 #define MEM_PARAM		"/sys/module/vb2_resv_test/parameters/mem"
+#define BUFINFO			"/sys/kernel/debug/dma_buf/bufinfo"
 #define FENCE_DRIVER		"videobuf2"
 
 static const char *driver_name(void)
@@ -545,6 +547,80 @@ TEST_F(fence, hung_context_does_not_gate_another)
 	EXPECT_GT(0, sync_file_status(hung_fd))
 		TH_LOG("F6/F14: the hung context's fence did not end in error");
 	close(hung_fd);
+}
+
+/*
+ * The fences in the reservation object of dma-buf @fd, as debugfs's bufinfo
+ * lists them ("\t<usage> fence: <context>:<seqno> ..." under the line of
+ * the dma-buf's inode). Returns how many, at most @max filled, or -errno.
+ */
+static int resv_fences(int fd, uint64_t *context, uint64_t *seqno, int max)
+{
+	unsigned long long c, s;
+	char line[512], *p;
+	bool ours = false;
+	struct stat st;
+	int i, n = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -errno;
+	f = fopen(BUFINFO, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t') {
+			/* A dma-buf's line: size flags mode count exp_name ino name */
+			for (p = line, i = 0; p && i < 5; i++)
+				p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
+			ours = p && strtoull(p, NULL, 10) == (unsigned long long)st.st_ino;
+			continue;
+		}
+		if (ours && sscanf(line, "\t%*s fence: %llu:%llu", &c, &s) == 2) {
+			if (n < max) {
+				context[n] = c;
+				seqno[n] = s;
+			}
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * F7, F8: jobs on one buffer publish fences of one context with strictly
+ * increasing seqnos, and its reservation object holds one fence, not one
+ * per job. (F8's 100,000 jobs and live-fence count are not checked here.)
+ */
+TEST_F(fence, seqnos_increase_one_fence_per_buffer)
+{
+	uint64_t context[4], seqno[4], first = 0, last = 0;
+	struct m2m_buf_state st;
+	int i, n, ret;
+
+	ret = job_open(&self->a, 0, 1, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	if (access(BUFINFO, R_OK))
+		SKIP(return, "needs debugfs mounted: %s", BUFINFO);
+
+	for (i = 1; i <= 5; i++) {
+		ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
+			TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
+			TH_LOG("%s", m2m_strerror());
+		n = resv_fences(self->a.dmabuf[0], context, seqno, 4);
+		ASSERT_EQ(1, n) TH_LOG("F8: after job %d the buffer holds %d fences", i, n);
+		if (i == 1)
+			first = context[0];
+		EXPECT_EQ(first, context[0]) TH_LOG("F7: job %d used another fence context", i);
+		EXPECT_LT(last, seqno[0]) TH_LOG("F7: job %d's seqno %llu follows %llu", i,
+						 (unsigned long long)seqno[0],
+						 (unsigned long long)last);
+		last = seqno[0];
+	}
 }
 
 /*
