@@ -208,6 +208,21 @@ static int write_file(const char *path, const char *s)
 		     driver_name(), m2m_strerror());			\
 } while (0)
 
+/*
+ * Open a context of the device, start a job of @job_ms ending in @result and
+ * take its fence as a sync_file in @sync_fd, skipping where the device cannot
+ * run the test. A macro, so that SKIP and ASSERT end the calling test.
+ */
+#define START_FENCED_JOB(job_ms, result, sync_fd) do {				\
+	int __ret = job_open(&self->a, 0, (job_ms), (result));			\
+										\
+	SKIP_IF_UNSUPPORTED(__ret);						\
+	ASSERT_EQ(0, __ret) TH_LOG("%s", m2m_strerror());			\
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());	\
+	(sync_fd) = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ); \
+	ASSERT_LE(0, (sync_fd)) TH_LOG("%s", m2m_strerror());			\
+} while (0)
+
 FIXTURE(fence) {
 	struct job a;
 	struct job b;
@@ -380,14 +395,9 @@ TEST_F(fence, frame_is_final_when_fence_signals)
 /* F4: by the time DQBUF can return the buffer, its fence has signalled. */
 TEST_F(fence, fence_signalled_before_dqbuf)
 {
-	int ret, sync_fd;
+	int sync_fd;
 
-	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
-	SKIP_IF_UNSUPPORTED(ret);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	START_FENCED_JOB(JOB_MS, JOB_DONE, sync_fd);
 	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F3: no active fence while the job runs");
 
 	ASSERT_LT(0, poll_fd(self->a.dev.fd, POLLIN, JOB_TIMEOUT_MS) & POLLIN);
@@ -399,14 +409,9 @@ TEST_F(fence, fence_signalled_before_dqbuf)
 /* F5: a job completed with VB2_BUF_STATE_ERROR signals with an error. */
 TEST_F(fence, error_completion_sets_fence_error)
 {
-	int ret, sync_fd, status;
+	int sync_fd, status;
 
-	ret = job_open(&self->a, 0, 50, JOB_ERROR);
-	SKIP_IF_UNSUPPORTED(ret);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	START_FENCED_JOB(50, JOB_ERROR, sync_fd);
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS));
 	status = sync_file_status(sync_fd);
 	EXPECT_GT(0, status) TH_LOG("F5: fence of a failed job has status %d, not an error", status);
@@ -419,15 +424,10 @@ enum cancel_how { STREAMOFF_CAPTURE, STREAMOFF_OUTPUT, CLOSE_FILE };
 static void cancel_mid_job(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(fence) *self, enum cancel_how how)
 {
-	int ret, sync_fd, status;
+	int sync_fd, status;
 	uint64_t t0;
 
-	ret = job_open(&self->a, 0, 2000, JOB_DONE);
-	SKIP_IF_UNSUPPORTED(ret);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
 	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence before the cancel");
 
 	t0 = now_us();
@@ -468,16 +468,11 @@ TEST_F(fence, close_mid_job_signals_error)
 /* F6: a job that never completes is failed by the driver's watchdog. */
 TEST_F(fence, hang_ends_by_watchdog_within_bound)
 {
-	int ret, sync_fd, status, watchdog_ms = 2000;
+	int sync_fd, status, watchdog_ms = 2000;
 	double waited;
 
-	ret = job_open(&self->a, 0, 10, JOB_HANG);
-	SKIP_IF_UNSUPPORTED(ret);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	read_int_file(WATCHDOG_PARAM, &watchdog_ms);
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	START_FENCED_JOB(10, JOB_HANG, sync_fd);
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, watchdog_ms + 2000))
 		TH_LOG("F6: hung job's fence pending %d ms after the job started", watchdog_ms + 2000);
 	waited = ms_since(self->a.t_start);
@@ -645,12 +640,7 @@ TEST_F(fence, fence_outlives_module)
 	fclose(f);
 	ASSERT_EQ(1, ret);
 
-	ret = job_open(&self->a, 0, 2000, JOB_DONE);
-	SKIP_IF_UNSUPPORTED(ret);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
 	ASSERT_EQ(0, sync_file_status(sync_fd));
 	dmabuf = dup(self->a.dmabuf[0]);
 	ASSERT_LE(0, dmabuf);
