@@ -108,6 +108,7 @@ struct vrt_dev {
 	const struct vb2_mem_ops *mem_ops;
 	struct dentry *debugfs;
 	struct vrt_ctx *running;	/* job in flight; cmpxchg() to finish it */
+	bool gone;			/* unbound: fail every job (F5) */
 	struct vrt_stats stats;
 };
 
@@ -265,6 +266,15 @@ static int vrt_map_job(struct vrt_ctx *ctx, struct vb2_v4l2_buffer *src,
 	return 0;
 }
 
+static void vrt_job_abort(void *priv)
+{
+	struct vrt_ctx *ctx = priv;
+
+	/* Fail the running job now rather than at its natural end. */
+	ctx->aborting = true;
+	mod_delayed_work(system_percpu_wq, &ctx->irq_work, 0);
+}
+
 static void vrt_device_run(void *priv)
 {
 	struct vrt_ctx *ctx = priv;
@@ -304,16 +314,12 @@ static void vrt_device_run(void *priv)
 		schedule_delayed_work(&ctx->irq_work,
 				      msecs_to_jiffies(READ_ONCE(ctx->trans_time_ms)));
 	schedule_delayed_work(&ctx->watchdog, msecs_to_jiffies(watchdog_ms));
+
+	/* Pairs with vrt_remove(): one of the two sees the other. */
+	smp_mb();
+	if (READ_ONCE(dev->gone))
+		vrt_job_abort(ctx);
 	dma_fence_end_signalling(cookie);
-}
-
-static void vrt_job_abort(void *priv)
-{
-	struct vrt_ctx *ctx = priv;
-
-	/* Fail the running job now rather than at its natural end. */
-	ctx->aborting = true;
-	mod_delayed_work(system_percpu_wq, &ctx->irq_work, 0);
 }
 
 static const struct v4l2_m2m_ops vrt_m2m_ops = {
@@ -784,8 +790,25 @@ err_free:
 static void vrt_remove(struct platform_device *pdev)
 {
 	struct vrt_dev *dev = platform_get_drvdata(pdev);
+	struct vrt_ctx *ctx;
 
 	debugfs_remove_recursive(dev->debugfs);
+
+	/*
+	 * An unbound device has no hardware: fail the job in flight now, and
+	 * every job that starts from here on, rather than when their files are
+	 * closed (F5). dev_mutex keeps the running context from being
+	 * released. This comes first: unregistering may free dev.
+	 */
+	mutex_lock(&dev->dev_mutex);
+	WRITE_ONCE(dev->gone, true);
+	/* Pairs with vrt_device_run(): one of the two sees the other. */
+	smp_mb();
+	ctx = READ_ONCE(dev->running);
+	if (ctx)
+		vrt_job_abort(ctx);
+	mutex_unlock(&dev->dev_mutex);
+
 	video_unregister_device(&dev->vfd);
 }
 

@@ -10,13 +10,16 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
 
 #include "m2m_util.h"
 
@@ -285,7 +288,7 @@ static void init_v4l2_buf(struct m2m_dev *dev, struct m2m_queue *q,
 {
 	memset(b, 0, sizeof(*b));
 	b->type = q->type;
-	b->memory = V4L2_MEMORY_MMAP;
+	b->memory = q->memory ? q->memory : V4L2_MEMORY_MMAP;
 	b->index = index;
 	if (dev->mplane) {
 		memset(planes, 0, VIDEO_MAX_PLANES * sizeof(*planes));
@@ -311,29 +314,41 @@ static void fill_state(struct m2m_dev *dev, const struct v4l2_buffer *b,
 		st->bytesused[p] = b->m.planes[p].bytesused;
 }
 
-int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count)
+/* Free the buffers of @q and ask for @count of @memory; q->count says how many came. */
+static int reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count,
+		   uint32_t memory)
 {
-	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	const char *mem = memory == V4L2_MEMORY_DMABUF ? "DMABUF" : "MMAP";
 	struct v4l2_requestbuffers rb;
-	struct v4l2_buffer b;
-	unsigned int i, p;
 
 	unmap_bufs(q);
 
 	memset(&rb, 0, sizeof(rb));
 	rb.count = count;
 	rb.type = q->type;
-	rb.memory = V4L2_MEMORY_MMAP;
+	rb.memory = memory;
+	q->memory = memory;
 	if (xioctl(dev->fd, VIDIOC_REQBUFS, &rb))
-		return fail(-errno, "VIDIOC_REQBUFS(%s, MMAP, %u)", q->name,
+		return fail(-errno, "VIDIOC_REQBUFS(%s, %s, %u)", q->name, mem,
 			    count);
-	if (!count)
-		return 0;
-	if (!rb.count)
+	if (count && !rb.count)
 		return fail(-ENOMEM, "VIDIOC_REQBUFS(%s) allocated no buffer",
 			    q->name);
-
 	q->count = rb.count < M2M_MAX_BUFS ? rb.count : M2M_MAX_BUFS;
+	return 0;
+}
+
+int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count)
+{
+	struct v4l2_plane planes[VIDEO_MAX_PLANES];
+	struct v4l2_buffer b;
+	unsigned int i, p;
+	int ret;
+
+	ret = reqbufs(dev, q, count, V4L2_MEMORY_MMAP);
+	if (ret)
+		return ret;
+
 	for (i = 0; i < q->count; i++) {
 		struct m2m_buf *buf = &q->bufs[i];
 		unsigned int nplanes;
@@ -372,8 +387,24 @@ int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count)
 	return 0;
 }
 
+int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
+		       unsigned int count)
+{
+	unsigned int i, p;
+	int ret;
+
+	ret = reqbufs(dev, q, count, V4L2_MEMORY_DMABUF);
+	if (ret)
+		return ret;
+	for (i = 0; i < q->count; i++)
+		for (p = 0; p < VIDEO_MAX_PLANES; p++)
+			q->bufs[i].fd[p] = -1;
+	return 0;
+}
+
 int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index)
 {
+	bool dmabuf = q->memory == V4L2_MEMORY_DMABUF;
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
 	struct v4l2_buffer b;
 	unsigned int p;
@@ -389,10 +420,14 @@ int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index)
 		for (p = 0; p < q->num_planes; p++) {
 			planes[p].bytesused = q->bufs[index].bytesused[p];
 			planes[p].length = q->bufs[index].length[p];
+			if (dmabuf)
+				planes[p].m.fd = q->bufs[index].fd[p];
 		}
 	} else {
 		b.bytesused = q->bufs[index].bytesused[0];
 		b.length = q->bufs[index].length[0];
+		if (dmabuf)
+			b.m.fd = q->bufs[index].fd[0];
 	}
 	if (xioctl(dev->fd, VIDIOC_QBUF, &b))
 		return fail(-errno, "VIDIOC_QBUF(%s, %u)", q->name, index);
@@ -564,6 +599,26 @@ int m2m_set_ctrl_by_name(int fd, const char *name, int64_t value,
 	return 0;
 }
 
+int dma_heap_alloc(const char *heap, size_t len)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	char path[96];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", heap);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(-errno, "open(%s)", path);
+	ret = xioctl(fd, DMA_HEAP_IOCTL_ALLOC, &data) ? -errno : (int)data.fd;
+	close(fd);
+	if (ret < 0)
+		return fail(ret, "DMA_HEAP_IOCTL_ALLOC(%s, %zu bytes)", heap, len);
+	return ret;
+}
+
 ssize_t dmabuf_size(int fd)
 {
 	off_t size = lseek(fd, 0, SEEK_END);
@@ -682,3 +737,76 @@ size_t count_equal_bytes(const void *a, const void *b, size_t len)
 		n += x[i] == y[i];
 	return n;
 }
+
+int dmabuf_resv_fences(int fd, uint64_t *context, uint64_t *seqno, int max)
+{
+	unsigned long long c, s;
+	char line[512], *p;
+	bool ours = false;
+	struct stat st;
+	int i, n = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -errno;
+	f = fopen(DMABUF_BUFINFO, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t') {
+			/* A dma-buf's line: size flags mode count exp_name ino name */
+			for (p = line, i = 0; p && i < 5; i++)
+				p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
+			ours = p && strtoull(p, NULL, 10) == (unsigned long long)st.st_ino;
+			continue;
+		}
+		if (ours && sscanf(line, "\t%*s fence: %llu:%llu", &c, &s) == 2) {
+			if (n < max) {
+				context[n] = c;
+				seqno[n] = s;
+			}
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+int read_int_file(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fscanf(f, "%d", val) == 1 ? 0 : -EINVAL;
+	fclose(f);
+	return ret;
+}
+
+int read_bool_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	if (!f)
+		return -errno;
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == '1' ? 1 : c == 'N' || c == '0' ? 0 : -EINVAL;
+}
+
+int write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(s, f) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+

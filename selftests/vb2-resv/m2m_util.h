@@ -7,7 +7,8 @@
  * SYNC_IOC_FILE_INFO).
  *
  * Nothing here knows about a particular driver. Single- and multi-planar
- * devices are both handled; buffers are always V4L2_MEMORY_MMAP.
+ * devices are both handled; buffers are V4L2_MEMORY_MMAP, or
+ * V4L2_MEMORY_DMABUF with dma-bufs the caller allocates (dma_heap_alloc()).
  *
  * Conventions: functions return 0 (or a non-negative fd/count) on success and
  * a negative errno on failure. On failure they also record a one-line
@@ -27,9 +28,13 @@
 
 #define M2M_MAX_BUFS	32
 
-/* One MMAP buffer of a queue, with every plane mapped through V4L2 mmap. */
+/*
+ * One buffer of a queue. MMAP: every plane mapped through V4L2 mmap.
+ * DMABUF: the caller sets fd[] (dma-bufs it owns and closes) before m2m_qbuf().
+ */
 struct m2m_buf {
 	void *map[VIDEO_MAX_PLANES];
+	int fd[VIDEO_MAX_PLANES];		/* DMABUF only */
 	uint32_t length[VIDEO_MAX_PLANES];	/* mapped length of each plane */
 	uint32_t bytesused[VIDEO_MAX_PLANES];	/* sent by m2m_qbuf() (OUTPUT) */
 };
@@ -44,6 +49,7 @@ struct m2m_queue {
 	unsigned int num_planes;		/* memory planes per buffer */
 	uint32_t sizeimage[VIDEO_MAX_PLANES];
 	uint32_t bytesperline[VIDEO_MAX_PLANES];
+	uint32_t memory;			/* V4L2_MEMORY_MMAP or _DMABUF */
 	unsigned int count;			/* buffers allocated by REQBUFS */
 	struct m2m_buf bufs[M2M_MAX_BUFS];
 	bool streaming;
@@ -93,6 +99,13 @@ int m2m_set_formats(struct m2m_dev *dev, uint32_t out_fourcc,
  */
 int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count);
 
+/*
+ * VIDIOC_REQBUFS(DMABUF) for @count buffers, whose planes the caller then
+ * points at dma-bufs of at least q->sizeimage[] bytes (q->bufs[i].fd[p]).
+ */
+int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
+		       unsigned int count);
+
 /* Queue buffer @index; OUTPUT planes carry q->bufs[index].bytesused. */
 int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index);
 
@@ -122,6 +135,12 @@ int m2m_find_ctrl(int fd, const char *name, struct v4l2_query_ext_ctrl *qc);
 int m2m_set_ctrl_by_name(int fd, const char *name, int64_t value,
 			 int64_t *actual);
 
+/*
+ * Allocate a @len byte dma-buf from /dev/dma_heap/@heap. Returns its fd,
+ * -ENOENT if there is no such heap, or another negative errno.
+ */
+int dma_heap_alloc(const char *heap, size_t len);
+
 /* dma-buf helpers, valid for any dma-buf fd. */
 ssize_t dmabuf_size(int fd);
 void *dmabuf_mmap(int fd, size_t len, int prot);	/* NULL on failure */
@@ -142,6 +161,20 @@ int sync_file_status(int fd);
 
 /* Per-fence details of a sync_file; returns the number of fences filled. */
 int sync_file_fences(int fd, struct sync_fence_info *info, unsigned int max);
+
+/*
+ * The fences in the reservation object of dma-buf @fd, as debugfs's bufinfo
+ * (DMABUF_BUFINFO) lists them ("\t<usage> fence: <context>:<seqno> ..."
+ * under the line of the dma-buf's inode). Returns how many, at most @max
+ * filled in @context and @seqno, or a negative errno.
+ */
+#define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
+int dmabuf_resv_fences(int fd, uint64_t *context, uint64_t *seqno, int max);
+
+/* Small sysfs/debugfs files: 0 or a negative errno. */
+int read_int_file(const char *path, int *val);
+int read_bool_file(const char *path);	/* 1 (Y), 0 (N) or -errno */
+int write_file(const char *path, const char *s);
 
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t now_us(void);

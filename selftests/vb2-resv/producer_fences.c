@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
@@ -44,8 +47,11 @@
 #define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
 #define MEM_PARAM		"/sys/module/vb2_resv_test/parameters/mem"
-#define BUFINFO			"/sys/kernel/debug/dma_buf/bufinfo"
 #define FENCE_DRIVER		"videobuf2"
+#define PDRV_DIR		"/sys/bus/platform/drivers/" DEFAULT_DRIVER
+#define STATS			"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
+#define FAILSLAB		"/sys/kernel/debug/failslab"
+#define CMA_HEAP		"default_cma_region"
 
 static const char *driver_name(void)
 {
@@ -73,16 +79,44 @@ static void job_init(struct job *j)
 }
 
 /*
- * Open a context of the device, ask for jobs of @job_ms and result @result
- * (-1: leave the control alone), set @fourcc (0: the device's first), one
- * buffer per queue, OUTPUT filled, CAPTURE stale, every CAPTURE plane
- * exported. Returns 0, -ENOENT (no device), -ENOTSUP (no such control or
- * format) or another error, with m2m_strerror() saying what failed.
+ * Give CAPTURE buffer 0 planes allocated from dma-buf heap @heap, imported
+ * with V4L2_MEMORY_DMABUF; j->dmabuf[] owns them. -ENOTSUP: no such heap.
  */
-static int job_open(struct job *j, uint32_t fourcc, int job_ms, int result)
+static int job_import_capture(struct job *j, const char *heap)
+{
+	struct m2m_queue *cap = &j->dev.cap;
+	unsigned int p;
+	int ret, fd;
+
+	ret = m2m_reqbufs_dmabuf(&j->dev, cap, 1);
+	if (ret)
+		return ret;
+	for (p = 0; p < cap->num_planes; p++) {
+		fd = dma_heap_alloc(heap, cap->sizeimage[p]);
+		if (fd < 0)
+			return fd == -ENOENT ? -ENOTSUP : fd;
+		j->dmabuf[p] = fd;
+		cap->bufs[0].fd[p] = fd;
+		cap->bufs[0].length[p] = cap->sizeimage[p];
+	}
+	return 0;
+}
+
+/*
+ * Open a context of the device, ask for jobs of @job_ms and result @result
+ * (-1: leave the control alone), set @fourcc (0: the device's first), @nbufs
+ * buffers per queue, OUTPUT filled, CAPTURE stale. CAPTURE is MMAP with
+ * every plane of buffer 0 exported, or, if @heap is not NULL, one buffer
+ * imported from that dma-buf heap. j->dmabuf[] holds buffer 0's dma-bufs.
+ * Returns 0, -ENOENT (no device), -ENOTSUP (no such control, format or
+ * heap) or another error, with m2m_strerror() saying what failed.
+ */
+static int job_open_n(struct job *j, uint32_t fourcc, int job_ms, int result,
+		      unsigned int nbufs, const char *heap)
 {
 	struct m2m_queue *out = &j->dev.out, *cap = &j->dev.cap;
-	unsigned int p;
+	unsigned int i, p;
+	uint8_t *map;
 	int ret;
 
 	ret = m2m_open(&j->dev, driver_name());
@@ -101,22 +135,54 @@ static int job_open(struct job *j, uint32_t fourcc, int job_ms, int result)
 		return ret;
 	if (fourcc && cap->fourcc != fourcc)
 		return -ENOTSUP;
-	ret = m2m_reqbufs(&j->dev, out, 1);
-	if (!ret)
-		ret = m2m_reqbufs(&j->dev, cap, 1);
+	ret = m2m_reqbufs(&j->dev, out, nbufs);
 	if (ret)
 		return ret;
-
-	fill_pattern(out->bufs[0].map[0], out->bufs[0].length[0], 3);
-	out->bufs[0].bytesused[0] = out->bufs[0].length[0];
+	if (out->count < nbufs)
+		return -ENOTSUP;
+	for (i = 0; i < nbufs; i++) {
+		fill_pattern(out->bufs[i].map[0], out->bufs[i].length[0], 3 + i);
+		out->bufs[i].bytesused[0] = out->bufs[i].length[0];
+	}
 	j->planes = cap->num_planes;
+
+	if (heap) {
+		if (nbufs != 1)
+			return -EINVAL;
+		ret = job_import_capture(j, heap);
+		if (ret)
+			return ret;
+		for (p = 0; p < j->planes; p++) {
+			map = dmabuf_mmap(j->dmabuf[p], cap->sizeimage[p], PROT_WRITE);
+			if (!map)
+				return -errno;
+			dmabuf_sync(j->dmabuf[p], DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+			memset(map, STALE_BYTE, cap->sizeimage[p]);
+			dmabuf_sync(j->dmabuf[p], DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+			munmap(map, cap->sizeimage[p]);
+		}
+		return 0;
+	}
+
+	ret = m2m_reqbufs(&j->dev, cap, nbufs);
+	if (ret)
+		return ret;
+	if (cap->count < nbufs)
+		return -ENOTSUP;
+	for (i = 0; i < nbufs; i++)
+		for (p = 0; p < j->planes; p++)
+			memset(cap->bufs[i].map[p], STALE_BYTE, cap->bufs[i].length[p]);
 	for (p = 0; p < j->planes; p++) {
-		memset(cap->bufs[0].map[p], STALE_BYTE, cap->bufs[0].length[p]);
 		j->dmabuf[p] = m2m_expbuf(&j->dev, cap, 0, p, O_RDWR | O_CLOEXEC);
 		if (j->dmabuf[p] < 0)
 			return j->dmabuf[p];
 	}
 	return 0;
+}
+
+static int job_open(struct job *j, uint32_t fourcc, int job_ms, int result)
+{
+	return job_open_n(j, fourcc, job_ms, result, 1, NULL);
 }
 
 static void job_close(struct job *j)
@@ -160,44 +226,8 @@ static double ms_since(uint64_t t0)
 	return (now_us() - t0) / 1000.0;
 }
 
-static int read_int_file(const char *path, int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ret;
 
-	if (!f)
-		return -errno;
-	ret = fscanf(f, "%d", val) == 1 ? 0 : -EINVAL;
-	fclose(f);
-	return ret;
-}
 
-/* A bool module parameter: 1 (Y), 0 (N) or a negative errno. */
-static int read_bool_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int c;
-
-	if (!f)
-		return -errno;
-	c = fgetc(f);
-	fclose(f);
-	return c == 'Y' || c == '1' ? 1 : c == 'N' || c == '0' ? 0 : -EINVAL;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "w");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (fputs(s, f) < 0)
-		ret = -EIO;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
 
 #define SKIP_IF_UNSUPPORTED(ret) do {					\
 	if ((ret) == -ENOENT)						\
@@ -227,6 +257,8 @@ FIXTURE(fence) {
 	struct job a;
 	struct job b;
 	int kill_switch;	/* value to restore, or -1 */
+	bool rebind;		/* the test unbound the test device */
+	bool failslab;		/* the test armed failslab */
 };
 
 FIXTURE_SETUP(fence)
@@ -236,12 +268,18 @@ FIXTURE_SETUP(fence)
 	self->kill_switch = -1;
 }
 
+static void failslab_disarm(void);
+
 FIXTURE_TEARDOWN(fence)
 {
 	if (self->kill_switch >= 0)
 		write_file(KILL_SWITCH, self->kill_switch ? "1" : "0");
+	if (self->failslab)
+		failslab_disarm();
 	job_close(&self->a);
 	job_close(&self->b);
+	if (self->rebind)
+		write_file(PDRV_DIR "/bind", DEFAULT_DRIVER);
 }
 
 /* The fence seen through @dmabuf now: 0 active, 1 signalled, <0 error. */
@@ -544,44 +582,6 @@ TEST_F(fence, hung_context_does_not_gate_another)
 	close(hung_fd);
 }
 
-/*
- * The fences in the reservation object of dma-buf @fd, as debugfs's bufinfo
- * lists them ("\t<usage> fence: <context>:<seqno> ..." under the line of
- * the dma-buf's inode). Returns how many, at most @max filled, or -errno.
- */
-static int resv_fences(int fd, uint64_t *context, uint64_t *seqno, int max)
-{
-	unsigned long long c, s;
-	char line[512], *p;
-	bool ours = false;
-	struct stat st;
-	int i, n = 0;
-	FILE *f;
-
-	if (fstat(fd, &st))
-		return -errno;
-	f = fopen(BUFINFO, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (line[0] != '\t') {
-			/* A dma-buf's line: size flags mode count exp_name ino name */
-			for (p = line, i = 0; p && i < 5; i++)
-				p = strchr(p, '\t') ? strchr(p, '\t') + 1 : NULL;
-			ours = p && strtoull(p, NULL, 10) == (unsigned long long)st.st_ino;
-			continue;
-		}
-		if (ours && sscanf(line, "\t%*s fence: %llu:%llu", &c, &s) == 2) {
-			if (n < max) {
-				context[n] = c;
-				seqno[n] = s;
-			}
-			n++;
-		}
-	}
-	fclose(f);
-	return n;
-}
 
 /*
  * F7, F8: jobs on one buffer publish fences of one context with strictly
@@ -597,8 +597,8 @@ TEST_F(fence, seqnos_increase_one_fence_per_buffer)
 	ret = job_open(&self->a, 0, 1, JOB_DONE);
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	if (access(BUFINFO, R_OK))
-		SKIP(return, "needs debugfs mounted: %s", BUFINFO);
+	if (access(DMABUF_BUFINFO, R_OK))
+		SKIP(return, "needs debugfs mounted: %s", DMABUF_BUFINFO);
 
 	for (i = 1; i <= 5; i++) {
 		ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
@@ -606,7 +606,7 @@ TEST_F(fence, seqnos_increase_one_fence_per_buffer)
 			TH_LOG("%s", m2m_strerror());
 		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
 			TH_LOG("%s", m2m_strerror());
-		n = resv_fences(self->a.dmabuf[0], context, seqno, 4);
+		n = dmabuf_resv_fences(self->a.dmabuf[0], context, seqno, 4);
 		ASSERT_EQ(1, n) TH_LOG("F8: after job %d the buffer holds %d fences", i, n);
 		if (i == 1)
 			first = context[0];
@@ -674,6 +674,417 @@ TEST_F(fence, fence_outlives_module)
 
 	snprintf(cmd, sizeof(cmd), "modprobe " DEFAULT_DRIVER " mem=%s", mem);
 	ASSERT_EQ(0, system(cmd)) TH_LOG("%s failed: later tests lack the device", cmd);
+}
+
+/* Signal the end of a job cancelled under it: an error, and no waiting for its end. */
+static void expect_cancelled(struct __test_metadata *_metadata, int sync_fd,
+			     uint64_t t0, const char *how)
+{
+	int status;
+
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+		TH_LOG("F5/F6: fence still pending %d ms after %s", JOB_TIMEOUT_MS, how);
+	status = sync_file_status(sync_fd);
+	EXPECT_GT(0, status) TH_LOG("F5: fence status %d after %s, not an error", status, how);
+	EXPECT_GT(1500.0, ms_since(t0))
+		TH_LOG("F5: after %s the fence waited for the job to end by itself", how);
+}
+
+static int pidfd_getfd_of(pid_t pid, int fd)
+{
+	int pidfd, ret;
+
+	pidfd = syscall(__NR_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	ret = syscall(__NR_pidfd_getfd, pidfd, fd, 0);
+	if (ret < 0)
+		ret = -errno;
+	close(pidfd);
+	return ret;
+}
+
+/*
+ * F5, F6: the process that runs the job is killed (SIGKILL) mid-job, while
+ * another process holds the CAPTURE dma-buf: the fence ends, in error.
+ */
+TEST_F(fence, killed_mid_job_signals_error)
+{
+	int pipefd[2], child_fd, dmabuf, sync_fd;
+	uint64_t t0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(pipefd[0]);
+		child_fd = job_open(&self->a, 0, 2000, JOB_DONE);
+		if (!child_fd)
+			child_fd = job_start(&self->a, false);
+		if (!child_fd)
+			child_fd = self->a.dmabuf[0];
+		if (write(pipefd[1], &child_fd, sizeof(child_fd)) != sizeof(child_fd))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &child_fd, sizeof(child_fd)) != sizeof(child_fd))
+		child_fd = -EPIPE;
+	close(pipefd[0]);
+	if (child_fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	SKIP_IF_UNSUPPORTED(child_fd);
+	ASSERT_LE(0, child_fd) TH_LOG("the child could not start a job: %s",
+				      strerror(-child_fd));
+
+	dmabuf = pidfd_getfd_of(pid, child_fd);
+	if (dmabuf < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ASSERT_LE(0, dmabuf) TH_LOG("pidfd_getfd: %s", strerror(-dmabuf));
+	sync_fd = dmabuf_export_sync_file(dmabuf, DMA_BUF_SYNC_READ);
+	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence in the child's job");
+
+	t0 = now_us();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	expect_cancelled(_metadata, sync_fd, t0, "SIGKILL of the job's process");
+	EXPECT_TRUE(poll_fd(dmabuf, POLLIN, 0) & POLLIN);
+	close(sync_fd);
+	close(dmabuf);
+}
+
+/*
+ * F5: unbinding the device mid-job (the driver's remove, as on module
+ * unload or hot-unplug) fails the job: its fence ends in error at once, even
+ * though the file is still open. Test module only: it is bound again after.
+ */
+TEST_F(fence, unbind_mid_job_signals_error)
+{
+	int sync_fd;
+	uint64_t t0;
+
+	if (strcmp(driver_name(), DEFAULT_DRIVER) || access(PDRV_DIR "/unbind", W_OK))
+		SKIP(return, "needs the %s platform driver (%s)", DEFAULT_DRIVER, PDRV_DIR);
+	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
+	ASSERT_EQ(0, sync_file_status(sync_fd));
+
+	t0 = now_us();
+	self->rebind = true;
+	ASSERT_EQ(0, write_file(PDRV_DIR "/unbind", DEFAULT_DRIVER));
+	expect_cancelled(_metadata, sync_fd, t0, "unbinding the device");
+	close(sync_fd);
+
+	/* The open file outlives the device; closing it is safe (KASAN). */
+	job_close(&self->a);
+	ASSERT_EQ(0, write_file(PDRV_DIR "/bind", DEFAULT_DRIVER))
+		TH_LOG("cannot bind the device again: later tests lack it");
+	self->rebind = false;
+}
+
+#define ORDER_JOBS	6
+
+/*
+ * F7: jobs queued back to back publish fences with increasing seqnos, one
+ * context, and the fences signal in seqno order. Each fence is caught, as a
+ * sync_file, while its job runs; once all have signalled their timestamps
+ * are compared.
+ */
+TEST_F(fence, fences_signal_in_seqno_order)
+{
+	uint64_t context[ORDER_JOBS], seqno[ORDER_JOBS], ts[ORDER_JOBS], c, s;
+	int dmabuf[ORDER_JOBS], sync_fd[ORDER_JOBS], ret, caught = 0;
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	struct sync_fence_info info;
+	struct m2m_buf_state st;
+	bool bufinfo;
+	uint64_t deadline;
+	int i;
+
+	ret = job_open_n(&self->a, 0, 150, JOB_DONE, ORDER_JOBS, NULL);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	bufinfo = !access(DMABUF_BUFINFO, R_OK);
+	for (i = 0; i < ORDER_JOBS; i++) {
+		sync_fd[i] = -1;
+		context[i] = 0;
+		seqno[i] = 0;
+		dmabuf[i] = m2m_expbuf(&self->a.dev, cap, i, 0, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, dmabuf[i]) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, cap, i)) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, out, i)) TH_LOG("%s", m2m_strerror());
+	}
+	ASSERT_EQ(0, m2m_streamon(&self->a.dev, out));
+	ASSERT_EQ(0, m2m_streamon(&self->a.dev, cap));
+
+	deadline = now_us() + (uint64_t)ORDER_JOBS * 150 * 1000 + JOB_TIMEOUT_MS * 1000;
+	while (caught < ORDER_JOBS && now_us() < deadline) {
+		for (i = 0; i < ORDER_JOBS; i++) {
+			int fd;
+
+			if (sync_fd[i] >= 0)
+				continue;
+			fd = dmabuf_export_sync_file(dmabuf[i], DMA_BUF_SYNC_READ);
+			ASSERT_LE(0, fd) TH_LOG("%s", m2m_strerror());
+			if (sync_file_status(fd) != 0) {
+				close(fd);
+				continue;
+			}
+			sync_fd[i] = fd;
+			caught++;
+			if (bufinfo && dmabuf_resv_fences(dmabuf[i], &c, &s, 1) == 1) {
+				context[i] = c;
+				seqno[i] = s;
+			}
+		}
+		usleep(2000);
+	}
+	for (i = 0; i < ORDER_JOBS; i++)
+		ASSERT_LE(0, sync_fd[i]) TH_LOG("job %d's fence was never seen active", i);
+	for (i = 0; i < ORDER_JOBS; i++) {
+		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, JOB_TIMEOUT_MS))
+			TH_LOG("%s", m2m_strerror());
+		EXPECT_EQ((unsigned int)i, st.index) TH_LOG("jobs ran out of queue order");
+	}
+
+	for (i = 0; i < ORDER_JOBS; i++) {
+		EXPECT_EQ(1, sync_file_status(sync_fd[i]))
+			TH_LOG("job %d's fence is not signalled without error", i);
+		ASSERT_EQ(1, sync_file_fences(sync_fd[i], &info, 1));
+		ts[i] = info.timestamp_ns;
+		close(sync_fd[i]);
+		close(dmabuf[i]);
+		if (!i)
+			continue;
+		EXPECT_LT(ts[i - 1], ts[i])
+			TH_LOG("F7: fence of job %d signalled at %llu ns, before job %d's at %llu",
+			       i, (unsigned long long)ts[i], i - 1,
+			       (unsigned long long)ts[i - 1]);
+		if (!bufinfo)
+			continue;
+		EXPECT_EQ(context[0], context[i]) TH_LOG("F7: job %d used another context", i);
+		EXPECT_LT(seqno[i - 1], seqno[i])
+			TH_LOG("F7: job %d's seqno %llu does not follow %llu", i,
+			       (unsigned long long)seqno[i], (unsigned long long)seqno[i - 1]);
+	}
+	if (!bufinfo)
+		TH_LOG("no %s: seqnos not compared, only signal order", DMABUF_BUFINFO);
+}
+
+/* The heap whose buffers the device's allocator can import. */
+static const char *import_heap(void)
+{
+	const char *heap = getenv("VB2_RESV_HEAP");
+	char mem[32] = "";
+	FILE *f;
+
+	if (heap && *heap)
+		return heap;
+	f = fopen(MEM_PARAM, "r");
+	if (f) {
+		if (fscanf(f, "%31s", mem) != 1)
+			mem[0] = '\0';
+		fclose(f);
+	}
+	/* Without an IOMMU, dma-contig needs physically contiguous memory. */
+	return strcmp(mem, "dma-contig") ? "system" : CMA_HEAP;
+}
+
+/*
+ * F3, F4: a CAPTURE buffer imported with V4L2_MEMORY_DMABUF from a dma-buf
+ * heap gets the fence in the exporter's reservation object, and the bytes
+ * read there after the signal are the frame.
+ */
+TEST_F(fence, imported_capture_sees_the_fence)
+{
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	const char *heap = import_heap();
+	uint8_t *map, *src;
+	struct m2m_buf_state st;
+	size_t len, i, bad = 0;
+	char drv[32];
+	int ret, s;
+
+	ret = job_open_n(&self->a, 0, JOB_MS, JOB_DONE, 1, heap);
+	if (ret == -ENOTSUP)
+		SKIP(return, "no dma-buf heap \"%s\" to import from: %s", heap, m2m_strerror());
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	len = cap->sizeimage[0];
+	src = out->bufs[0].map[0];
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
+		TH_LOG("F3: the imported %s dma-buf is readable while the job runs", heap);
+	s = fence_status(self->a.dmabuf[0], drv, sizeof(drv));
+	EXPECT_EQ(0, s) TH_LOG("F3: imported dma-buf's sync_file status %d, not active", s);
+	EXPECT_STREQ(FENCE_DRIVER, drv);
+	ASSERT_TRUE(job_in_flight(&self->a))
+		TH_LOG("job done after %.1f ms, before the checks", ms_since(self->a.t_start));
+
+	ASSERT_LT(0, poll_fd(self->a.dmabuf[0], POLLIN, JOB_TIMEOUT_MS) & POLLIN)
+		TH_LOG("F4: the fence never signalled");
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, 100)) TH_LOG("%s", m2m_strerror());
+	map = dmabuf_mmap(self->a.dmabuf[0], len, PROT_READ);
+	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
+	dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < len; i++)
+		if (map[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1)))
+			bad++;
+	dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(map, len);
+	EXPECT_EQ(0U, bad) TH_LOG("F4: %zu of %zu bytes of the imported buffer are not the frame",
+				  bad, len);
+}
+
+static int read_stat(const char *name)
+{
+	char key[32];
+	int val, ret = -ENOENT;
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%31s %d", key, &val) == 2)
+		if (!strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/* The lowest and past-the-highest text address of module @mod. */
+static int module_text(const char *mod, unsigned long long *lo, unsigned long long *hi)
+{
+	char line[256], type, name[128], owner[64];
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return -errno;
+	*lo = ~0ULL;
+	*hi = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %127s [%63[^]]]", &addr, &type, name, owner) != 4 ||
+		    strcmp(owner, mod) || (type != 't' && type != 'T') || !addr)
+			continue;
+		if (addr < *lo)
+			*lo = addr;
+		if (addr > *hi)
+			*hi = addr;
+	}
+	fclose(f);
+	if (!*hi)
+		return -ENOENT;
+	*hi += 4096;	/* the size of the last function is not listed */
+	return 0;
+}
+
+static void failslab_disarm(void)
+{
+	write_file("/proc/self/make-it-fail", "0");
+	write_file(FAILSLAB "/probability", "0");
+}
+
+/*
+ * Make every slab allocation made by videobuf2_common code, in this task
+ * only, fail: the fence preallocation at QBUF and the allocations of the
+ * publication in device_run, which runs in this task's QBUF.
+ */
+static int failslab_arm(void)
+{
+	static const char *const knobs[][2] = {
+		{ "task-filter", "Y" }, { "ignore-gfp-wait", "N" }, { "verbose", "0" },
+		{ "interval", "1" }, { "times", "-1" }, { "space", "0" },
+		{ "stacktrace-depth", "32" }, { "probability", "100" },
+	};
+	unsigned long long lo = 0, hi = 0;
+	char path[128], val[32];
+	unsigned int i;
+	int ret;
+
+	ret = module_text("videobuf2_common", &lo, &hi);
+	if (ret)
+		return ret;
+	snprintf(val, sizeof(val), "%llu", lo);
+	ret = write_file(FAILSLAB "/require-start", val);
+	snprintf(val, sizeof(val), "%llu", hi);
+	if (!ret)
+		ret = write_file(FAILSLAB "/require-end", val);
+	for (i = 0; !ret && i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), FAILSLAB "/%s", knobs[i][0]);
+		ret = write_file(path, knobs[i][1]);
+	}
+	if (!ret)
+		ret = write_file("/proc/self/make-it-fail", "1");
+	return ret;
+}
+
+/*
+ * F11: when publication fails for lack of memory (failslab makes every
+ * allocation of videobuf2 fail), the job still runs and completes with the
+ * frame, no fence is left half-published, and the failure is counted. The
+ * next job, with memory back, publishes again.
+ */
+TEST_F(fence, publish_failure_never_wedges_job)
+{
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	int ret, failed, published, sync_fd;
+	struct m2m_buf_state st;
+	uint8_t *dst, *src;
+	size_t i, bad = 0;
+
+	if (access(FAILSLAB "/require-start", W_OK) || access(STATS, R_OK))
+		SKIP(return, "needs failslab with its stacktrace filter and %s", STATS);
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+
+	/* A first job maps the buffers, so the failing one allocates no more. */
+	ASSERT_EQ(0, m2m_set_ctrl_by_name(self->a.dev.fd, TRANS_TIME_CTRL, 1, NULL));
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, JOB_TIMEOUT_MS));
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, out, &st, JOB_TIMEOUT_MS));
+	ASSERT_EQ(0, m2m_set_ctrl_by_name(self->a.dev.fd, TRANS_TIME_CTRL, JOB_MS, NULL));
+	memset(cap->bufs[0].map[0], STALE_BYTE, cap->bufs[0].length[0]);
+	failed = read_stat("publish_failed");
+	published = read_stat("published");
+	ASSERT_LE(0, failed);
+
+	self->failslab = true;
+	ret = failslab_arm();
+	ASSERT_EQ(0, ret) TH_LOG("cannot arm failslab: %s", strerror(-ret));
+	ret = job_start(&self->a, false);
+	failslab_disarm();
+	self->failslab = false;
+	ASSERT_EQ(0, ret) TH_LOG("QBUF failed under failslab: %s", m2m_strerror());
+
+	EXPECT_EQ(failed + 1, read_stat("publish_failed"))
+		TH_LOG("F11: the failed publication was not counted");
+	EXPECT_EQ(published, read_stat("published"));
+	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F11: a fence is left on the buffer by a failed publication");
+	EXPECT_TRUE(job_in_flight(&self->a));
+
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("F11: the job never completed: %s", m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("F11: the job ended in error");
+	dst = cap->bufs[0].map[0];
+	src = out->bufs[0].map[0];
+	for (i = 0; i < cap->bufs[0].length[0]; i++)
+		bad += dst[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1));
+	EXPECT_EQ(0U, bad) TH_LOG("F11: the job without a fence did not write its frame");
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, out, &st, JOB_TIMEOUT_MS));
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F11: no fence once memory is back");
+	EXPECT_EQ(published + 1, read_stat("published"));
+	close(sync_fd);
 }
 
 TEST_HARNESS_MAIN
