@@ -29,6 +29,10 @@
  *                              Hang (never completes; the watchdog fails it)
  *   "Signalling Violation"     allocate with GFP_KERNEL inside the fence
  *                              signalling section (F9 negative test only)
+ *   "Hold Reservation (msec)"  before publishing, have a worker take the
+ *                              CAPTURE buffer's reservation lock and keep it
+ *                              this long, so that publication waits for it
+ *                              and a signal can interrupt it (F11 test only)
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
  * watchdog_ms=, multiplanar-ness comes from the format (GREY: one plane,
@@ -36,9 +40,12 @@
  *
  * Not for production kernels, and not a model of a real device's formats.
  */
+#include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -63,6 +70,7 @@
 #define VRT_CID_TRANS_TIME_MSEC	(V4L2_CID_USER_BASE + 0x1000)
 #define VRT_CID_JOB_RESULT	(V4L2_CID_USER_BASE + 0x1001)
 #define VRT_CID_VIOLATION	(V4L2_CID_USER_BASE + 0x1002)
+#define VRT_CID_HOLD_RESV_MSEC	(V4L2_CID_USER_BASE + 0x1003)
 
 enum { VRT_SRC, VRT_DST };	/* index of a queue's data: OUTPUT, CAPTURE */
 
@@ -125,6 +133,12 @@ struct vrt_ctx {
 	unsigned int trans_time_ms;
 	enum vrt_job_result result;
 	bool violation;
+	unsigned int hold_resv_ms;
+
+	/* F11 test: a worker holding the CAPTURE reservation lock. */
+	struct work_struct hold_work;
+	struct completion held;
+	struct dma_resv *hold_resv;
 
 	/* The job in flight, captured in device_run where sleeping is allowed. */
 	bool aborting;
@@ -266,6 +280,35 @@ static int vrt_map_job(struct vrt_ctx *ctx, struct vb2_v4l2_buffer *src,
 	return 0;
 }
 
+static void vrt_hold_work(struct work_struct *work)
+{
+	struct vrt_ctx *ctx = container_of(work, struct vrt_ctx, hold_work);
+
+	dma_resv_lock(ctx->hold_resv, NULL);
+	complete(&ctx->held);
+	msleep(READ_ONCE(ctx->hold_resv_ms));
+	dma_resv_unlock(ctx->hold_resv);
+}
+
+/*
+ * F11 test only: make the publication of @dst's fence wait for its
+ * reservation lock, held by a worker, so that a signal to the task that
+ * runs device_run interrupts it. MMAP buffers only.
+ */
+static void vrt_hold_resv(struct vrt_ctx *ctx, struct vb2_buffer *dst)
+{
+	const struct vb2_mem_ops *ops = dst->vb2_queue->mem_ops;
+
+	if (dst->memory != VB2_MEMORY_MMAP || !ops->resv)
+		return;
+	ctx->hold_resv = ops->resv(dst->planes[0].mem_priv);
+	if (!ctx->hold_resv)
+		return;
+	reinit_completion(&ctx->held);
+	queue_work(system_unbound_wq, &ctx->hold_work);
+	wait_for_completion(&ctx->held);
+}
+
 static void vrt_job_abort(void *priv)
 {
 	struct vrt_ctx *ctx = priv;
@@ -296,8 +339,13 @@ static void vrt_device_run(void *priv)
 	if (vrt_map_job(ctx, src, dst))
 		ctx->job_result = VRT_JOB_ERROR;
 
+	if (READ_ONCE(ctx->hold_resv_ms))
+		vrt_hold_resv(ctx, &dst->vb2_buf);
+
 	/* The job is committed: publish its CAPTURE buffer's fence (F2). */
 	ret = vb2_buffer_publish_fence(&dst->vb2_buf);
+	/* The buffer must not go away under a held lock. */
+	flush_work(&ctx->hold_work);
 	if (ret) {
 		atomic_inc(&dev->stats.publish_failed);
 	} else if (dst->vb2_buf.producer_fence) {
@@ -322,9 +370,24 @@ static void vrt_device_run(void *priv)
 	dma_fence_end_signalling(cookie);
 }
 
+/*
+ * The m2m core's cancel path (streamoff, release) waits for the running job
+ * to finish, then may free the m2m context at once, while
+ * v4l2_m2m_job_finish() still uses it after waking the waiter. Finish the
+ * job here and wait for the work that did so to return entirely.
+ */
+static void vrt_m2m_job_abort(void *priv)
+{
+	struct vrt_ctx *ctx = priv;
+
+	vrt_job_abort(ctx);
+	flush_delayed_work(&ctx->irq_work);
+	flush_delayed_work(&ctx->watchdog);
+}
+
 static const struct v4l2_m2m_ops vrt_m2m_ops = {
 	.device_run	= vrt_device_run,
-	.job_abort	= vrt_job_abort,
+	.job_abort	= vrt_m2m_job_abort,
 };
 
 /* Controls */
@@ -342,6 +405,9 @@ static int vrt_s_ctrl(struct v4l2_ctrl *ctrl)
 		break;
 	case VRT_CID_VIOLATION:
 		WRITE_ONCE(ctx->violation, ctrl->val);
+		break;
+	case VRT_CID_HOLD_RESV_MSEC:
+		WRITE_ONCE(ctx->hold_resv_ms, ctrl->val);
 		break;
 	default:
 		return -EINVAL;
@@ -379,6 +445,14 @@ static const struct v4l2_ctrl_config vrt_ctrls[] = {
 		.name = "Signalling Violation",
 		.type = V4L2_CTRL_TYPE_BOOLEAN,
 		.max = 1,
+		.step = 1,
+	}, {
+		.ops = &vrt_ctrl_ops,
+		.id = VRT_CID_HOLD_RESV_MSEC,
+		.name = "Hold Reservation (msec)",
+		.type = V4L2_CTRL_TYPE_INTEGER,
+		.min = 0,
+		.max = 10000,
 		.step = 1,
 	},
 };
@@ -628,6 +702,8 @@ static int vrt_open(struct file *file)
 	mutex_init(&ctx->vb_mutex);
 	INIT_DELAYED_WORK(&ctx->irq_work, vrt_irq_work);
 	INIT_DELAYED_WORK(&ctx->watchdog, vrt_watchdog);
+	INIT_WORK(&ctx->hold_work, vrt_hold_work);
+	init_completion(&ctx->held);
 
 	vrt_fill_fmt(&pix, NULL);
 	ctx->q_data[VRT_SRC].pix = pix;
@@ -671,6 +747,12 @@ static int vrt_release(struct file *file)
 
 	v4l2_fh_del(&ctx->fh, file);
 	v4l2_fh_exit(&ctx->fh);
+	/*
+	 * A job that was just finished (by the watchdog, or by an abort at
+	 * unbind) may still be inside v4l2_m2m_job_finish(): wait for it
+	 * before the m2m context is freed.
+	 */
+	vrt_m2m_job_abort(ctx);
 	/* Cancels a running job (job_abort, then waits for it), F5. */
 	mutex_lock(&dev->dev_mutex);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);

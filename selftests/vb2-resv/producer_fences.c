@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -36,6 +37,7 @@
 #define DEFAULT_DRIVER		"vb2-resv-test"
 #define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define JOB_RESULT_CTRL		"Job Result"
+#define HOLD_RESV_CTRL		"Hold Reservation (msec)"
 #define JOB_DONE		0
 #define JOB_ERROR		1
 #define JOB_HANG		2
@@ -1085,6 +1087,54 @@ TEST_F(fence, publish_failure_never_wedges_job)
 	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F11: no fence once memory is back");
 	EXPECT_EQ(published + 1, read_stat("published"));
 	close(sync_fd);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * F11: a publication that waits for a reservation lock (the test device has
+ * a worker hold it) and is interrupted by a signal gives up cleanly: the job
+ * still runs and completes, no fence is left, the failure is counted.
+ */
+TEST_F(fence, interrupted_publication_never_wedges_job)
+{
+	struct itimerval alarm_in = { .it_value = { .tv_usec = 200 * 1000 } };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct m2m_buf_state st;
+	int ret, failed;
+
+	if (access(STATS, R_OK))
+		SKIP(return, "needs %s", STATS);
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_set_ctrl_by_name(self->a.dev.fd, HOLD_RESV_CTRL, 1000, NULL);
+	if (ret == -ENOENT)
+		SKIP(return, "%s has no \"%s\" control", driver_name(), HOLD_RESV_CTRL);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	failed = read_stat("publish_failed");
+	ASSERT_LE(0, failed);
+
+	/* No SA_RESTART: the signal interrupts the wait for the lock. */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &alarm_in, NULL));
+	ret = job_start(&self->a, false);
+	sigaction(SIGALRM, &old, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	EXPECT_LE(900.0, ms_since(self->a.t_start))
+		TH_LOG("device_run did not wait for the held reservation lock");
+
+	EXPECT_EQ(failed + 1, read_stat("publish_failed"))
+		TH_LOG("F11: the interrupted publication was not counted");
+	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F11: an interrupted publication left a fence");
+	EXPECT_TRUE(job_in_flight(&self->a));
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("F11: the job never completed: %s", m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("F11: the job ended in error");
 }
 
 TEST_HARNESS_MAIN
