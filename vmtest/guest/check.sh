@@ -14,9 +14,10 @@ result $? "modprobe vb2-resv-test mem=vmalloc"
 grep -E '^# (not )?ok |^(not )?ok ' "$OUT/kselftest.tap"
 
 # F1: a driver that does not opt in keeps its v4l2-compliance result; the
-# opted-in test device passes it too.
+# opted-in test device passes it too, streaming MMAP and, with buffers that
+# vim2m exports, DMABUF (-e).
 compliance vim2m -s
-compliance vb2-resv-test -s
+compliance vb2-resv-test -s -e "$(video_node vim2m)"
 modprobe -r vb2-resv-test
 result $? "modprobe -r vb2-resv-test after the tests"
 
