@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS
 V := vmtest
 
-.PHONY: all help deps tree build demo check clean distclean
+.PHONY: all help deps tree series-check build demo check clean distclean
 
 all: demo
 
@@ -18,6 +18,7 @@ help:
 	@echo 'make check      the whole suite in the VM; ends with "N passed, N failed"'
 	@echo 'make deps       install the Debian packages the harness needs'
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
+	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -27,6 +28,9 @@ deps:
 
 tree: deps
 	@$(V)/prepare-tree.sh
+
+series-check: tree
+	@$(V)/check-series.sh
 
 build: tree
 	@$(V)/build-kernel.sh

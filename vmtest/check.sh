@@ -11,6 +11,7 @@ host=$run/host.tap
 : > "$host"
 
 "$VMTEST_DIR/selftest-harness.sh" "$host"
+"$VMTEST_DIR/check-series.sh" "$host"
 
 rc=0
 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" || rc=$?

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync xz-utils
-      git qemu-system-x86 debian-archive-keyring)
+      git qemu-system-x86 debian-archive-keyring gcc-aarch64-linux-gnu)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -64,3 +64,48 @@ lock_cache() {
 	exec 9>"$CACHE/.lock"
 	flock -n 9 || die "another vmtest run is using $CACHE: wait for it, or set CACHE="
 }
+
+# kconfig_from_fragment SRC BUILD FRAG LOG [MAKE-ARG...]: give the build
+# directory BUILD of source tree SRC the config allnoconfig + FRAG, with
+# MAKE-ARGs (ARCH=, CROSS_COMPILE=, -j) on every make.  Redone only when FRAG
+# or SRC's Makefile changed, or the .config lost a line of FRAG (a Kconfig
+# change seen by an earlier build).  Every CONFIG_ line of FRAG is checked
+# after olddefconfig, so an option Kconfig drops for a missing dependency
+# stops the run instead of silently building less.  Output goes to LOG.
+kconfig_from_fragment() {
+	local src=$1 build=$2 frag=$3 log=$4 key
+	shift 4
+	key=$(cat "$frag" "$src/Makefile" | sha256sum | cut -d' ' -f1)
+	if [ -f "$build/.config" ] && [ "$(cat "$build/.vmtest-config-key" 2>/dev/null)" = "$key" ] &&
+	   config_has_fragment "$build/.config" "$frag" 2>/dev/null; then
+		return 0
+	fi
+	say "configuring $build from $(basename "$frag") (log: $log)"
+	mkdir -p "$build" "$(dirname "$log")"
+	rm -f "$build/.vmtest-config-key"
+	if ! { make -C "$src" O="$build" "$@" allnoconfig &&
+	       "$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$frag" &&
+	       make -C "$src" O="$build" "$@" olddefconfig; } >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		die "configuring $build failed (whole log: $log)"
+	fi
+	config_has_fragment "$build/.config" "$frag" ||
+		die "$(basename "$frag") does not survive olddefconfig: fix the dependencies above"
+	echo "$key" > "$build/.vmtest-config-key"
+}
+
+# config_has_fragment CONFIG FRAG: every CONFIG_x=v line of FRAG holds in the
+# .config file CONFIG (=n: unset); say each one that does not and return 1.
+config_has_fragment() {
+	local line sym val got bad=0
+	while IFS= read -r line; do
+		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
+		sym=${line%%=*} val=${line#*=}
+		got=$(grep -E "^$sym=" "$1" | cut -d= -f2- || true)
+		[ "$val" = n ] && [ -z "$got" ] && continue
+		[ "$got" = "$val" ] && continue
+		say "config: $sym=$val requested, got ${got:-unset}"
+		bad=1
+	done <"$2"
+	return $bad
+}

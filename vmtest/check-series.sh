@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# Static checks of the series, patch by patch.  Patch k, applied with git am
+# on top of patches 1..k-1 on vmtest-base, must
+#   - apply,
+#   - pass scripts/checkpatch.pl --strict with no error, warning or check,
+#   - add no kernel-doc -Wall warning to a .c/.h file it touches (warnings
+#     the file already had before the patch are not its own),
+#   - build vmlinux and modules for x86_64 (x86_64-series.config: every
+#     hantro variant and rockchip-rga via COMPILE_TEST, lockdep) and arm64
+#     (arm64-series.config: RK3399 as defconfig builds it), with no warning,
+#     W=1 included, from videobuf2, verisilicon (hantro), rockchip/rga or a
+#     file the series touches.
+# One build per patch and architecture is what makes the series bisectable.
+#
+# usage: check-series.sh [TAP-FILE]
+#   With TAP-FILE: append one TAP line per check to it; exit 0 once the
+#   checks ran, whatever their result (like selftest-harness.sh).
+#   Without: write $CACHE/runs/series/series.tap, print the summary and exit
+#   1 when a check failed (make series-check).
+#
+# The work happens in $CACHE/series-tree, a clone of $CACHE/tree sharing its
+# objects (nothing is ever checked out in $CACHE/tree), reset to vmtest-base
+# at each run; the builds are $CACHE/build-series-{x86_64,arm64}, incremental
+# from patch to patch and from run to run.  When the patches, the base, the
+# fragments, the compilers and these scripts are what the last fully passing
+# run checked, its TAP lines are given again without rebuilding.
+set -eEuo pipefail
+. "$(dirname "$0")/lib.sh"
+trap 'die "check-series.sh: line $LINENO failed: $BASH_COMMAND"' ERR
+
+[ $# -le 1 ] || die "usage: check-series.sh [TAP-FILE]"
+mkdir -p "$CACHE"
+# Not lock_cache: check.sh holds that lock while it runs this script.
+exec 8>"$CACHE/.series-lock"
+if ! flock -n 8; then
+	say "waiting for the other check-series.sh run on $CACHE to finish"
+	flock 8
+fi
+
+if [ $# -eq 1 ]; then
+	tapfile=$1
+else
+	tapfile=$CACHE/runs/series/series.tap
+	mkdir -p "$(dirname "$tapfile")"
+	: > "$tapfile"
+fi
+
+st=$CACHE/series-tree
+logs=$CACHE/logs/series
+passcache=$CACHE/series-check
+# Where a W=1 warning counts (the files the series touches count too).
+w1dirs=(drivers/media/common/videobuf2/ drivers/media/platform/verisilicon/
+	drivers/media/platform/rockchip/rga/)
+started=$SECONDS
+
+git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
+	die "no base kernel in $TREE: run 'make tree' first"
+command -v aarch64-linux-gnu-gcc >/dev/null ||
+	die "aarch64-linux-gnu-gcc is missing: run 'make deps' (package gcc-aarch64-linux-gnu)"
+
+# Check a snapshot of the series, so the cache key is that of what was checked.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/patches"
+mapfile -t patches < <(series_patches)
+[ ${#patches[@]} -gt 0 ] || die "no patch in $PATCHES"
+cp "${patches[@]}" "$tmp/patches/"
+mapfile -t patches < <(PATCHES=$tmp/patches series_patches)
+
+key=$({
+	git -C "$TREE" rev-parse 'vmtest-base^{commit}'
+	cat "$CACHE/base-id" 2>/dev/null || true
+	for p in "${patches[@]}"; do
+		printf '%s ' "$(basename "$p")"
+		sha256sum <"$p"
+	done
+	cat "$VMTEST_DIR/check-series.sh" "$VMTEST_DIR/lib.sh" "$VMTEST_DIR/apply-series.sh" \
+		"$VMTEST_DIR/x86_64-series.config" "$VMTEST_DIR/arm64-series.config"
+	gcc --version | head -n 1
+	aarch64-linux-gnu-gcc --version | head -n 1
+} | sha256sum | cut -d' ' -f1)
+
+# finish ARGS: the end; without a TAP-FILE argument, the summary decides.
+finish() {
+	if [ $# -eq 0 ]; then
+		awk -f "$VMTEST_DIR/tap-summary.awk" "$tapfile" || exit 1
+	fi
+	exit 0
+}
+
+if [ "$(cat "$passcache/key" 2>/dev/null)" = "$key" ] && [ -s "$passcache/tap" ]; then
+	say "series, base, config fragments, compilers and scripts unchanged since the" \
+		"passing run of $(date -r "$passcache/key" '+%F %T'): its results, from the cache"
+	while IFS= read -r desc; do
+		tap "$tapfile" 0 "$desc"
+	done <"$passcache/tap"
+	finish "$@"
+fi
+rm -f "$passcache/key"
+
+git_st() { git -C "$st" -c user.name=vmtest -c user.email=vmtest@localhost "$@"; }
+clone_tree() {
+	rm -rf "$st"
+	git clone -q --shared --no-checkout "$TREE" "$st"
+}
+to_base() {
+	git_st fetch -q --no-tags "$TREE" '+refs/tags/vmtest-base:refs/tags/vmtest-base' &&
+		"$VMTEST_DIR/apply-series.sh" "$st" vmtest-base
+}
+if [ ! -d "$st/.git" ]; then
+	say "cloning $TREE to $st (first run: the builds are cold, ~8 min each)"
+	clone_tree
+fi
+if ! to_base; then
+	# The base was re-imported and the objects $st was at are gone, say.
+	say "$st cannot be reset to vmtest-base: cloning it again"
+	clone_tree
+	to_base || die "cannot check out vmtest-base in $st"
+fi
+
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=()
+failed=0
+# check RC DESCRIPTION: one TAP line.
+check() {
+	tap "$tapfile" "$1" "$2"
+	if [ "$1" -eq 0 ]; then
+		passed+=("$2")
+	else
+		failed=$((failed + 1))
+	fi
+}
+# Show stdin as TAP diagnostics (stdout, not the TAP file), at most N lines.
+diag() { awk -v n="${1:-40}" 'NR <= n { print "#   " $0 }'; }
+# The error lines of build log $1 as diagnostics, and where the log is.
+build_errors() {
+	awk '/error:|ERROR:/ && n++ < 30 { print "#   " $0 } END { exit n == 0 }' "$1" ||
+		tail -n 20 "$1" | diag
+	echo "#   (whole log: $1)"
+}
+
+# Normalise kernel-doc or compiler output: no line numbers after a file name.
+nolines() { sed -E 's/(\.[ch]):[0-9]+(:[0-9]+)?/\1/g'; }
+
+check_checkpatch() {
+	local p=$1 id=$2 log=$logs/$2-checkpatch.log rc=0
+	(cd "$st" && scripts/checkpatch.pl --strict "$p") >"$log" 2>&1 || rc=1
+	grep -qE '^(ERROR|WARNING|CHECK):' "$log" && rc=1
+	[ $rc -eq 0 ] || diag 60 <"$log"
+	check $rc "series $id: checkpatch.pl --strict finds no error, warning or check"
+}
+
+# kernel-doc -Wall on each .c/.h file the patch touches, before and after it;
+# a warning (line numbers aside) that the file did not have before is new.
+check_kerneldoc() {
+	local id=$1 dir=$tmp/kdoc-$1 f rc=0
+	local -a files
+	mapfile -t files < <(git_st diff --name-only --diff-filter=d HEAD~1 HEAD -- '*.c' '*.h')
+	mkdir -p "$dir/before"
+	: > "$dir/before.out"
+	: > "$dir/after.out"
+	for f in "${files[@]}"; do
+		if git_st cat-file -e "HEAD~1:$f" 2>/dev/null; then
+			mkdir -p "$dir/before/$(dirname "$f")"
+			git_st show "HEAD~1:$f" >"$dir/before/$f"
+			(cd "$dir/before" && "$st/scripts/kernel-doc" -none -Wall "$f") >>"$dir/before.out" 2>&1 ||
+				{ rc=1; echo "kernel-doc failed on $f before $id"; }
+		fi
+		(cd "$st" && scripts/kernel-doc -none -Wall "$f") >>"$dir/after.out" 2>&1 ||
+			{ rc=1; echo "kernel-doc failed on $f"; }
+	done >"$dir/errors"
+	comm -13 <(nolines <"$dir/before.out" | sort) <(nolines <"$dir/after.out" | sort) >"$dir/new"
+	cp "$dir/after.out" "$logs/$id-kernel-doc.log"
+	if [ -s "$dir/new" ] || [ $rc -ne 0 ]; then
+		rc=1
+		cat "$dir/errors"
+		# The new warnings as kernel-doc printed them, with their line numbers.
+		awk 'NR == FNR { new[$0]; next }
+		     { k = $0; gsub(/\.c:[0-9]+/, ".c", k); gsub(/\.h:[0-9]+/, ".h", k) }
+		     k in new && !seen[$0]++' "$dir/new" "$dir/after.out" | diag 60
+	fi
+	check $rc "series $id: kernel-doc -Wall finds no new warning in the ${#files[@]} .c/.h file(s) it touches"
+}
+
+# The warning lines of build logs "$@" that are ours: in a W=1 directory or in
+# a file the series touches so far.
+our_warnings() {
+	local re
+	re=$({ printf '%s\n' "${w1dirs[@]}"; git_st diff --name-only vmtest-base HEAD; } |
+		sed 's/[].*^$+?(){}|\[]/\\&/g' | paste -sd'|')
+	grep -ihsE 'warning:' "$@" | sed "s|$st/||g" |
+		grep -E "(^|[[:space:]\"'(])($re)" | awk '!seen[$0]++' || true
+}
+
+check_build() {
+	local arch=$1 id=$2 build=$CACHE/build-series-$1 frag rc=0 t0=$SECONDS d
+	local log=$logs/$2-$1.log w1log=$logs/$2-$1-w1.log
+	local -a margs=(-j"$JOBS")
+	case $arch in
+	x86_64) frag=$VMTEST_DIR/x86_64-series.config; margs+=(ARCH=x86_64) ;;
+	arm64) frag=$VMTEST_DIR/arm64-series.config; margs+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) ;;
+	esac
+	kmake() { make -C "$st" O="$build" "${margs[@]}" "$@"; }
+	say "$id: building $arch (log: $log)"
+	if ! (kconfig_from_fragment "$st" "$build" "$frag" "$logs/config-$arch.log" "${margs[@]}"); then
+		rc=1
+		echo "#   configuring failed: $logs/config-$arch.log"
+	elif ! kmake vmlinux modules >"$log" 2>&1; then
+		rc=1
+		build_errors "$log"
+	elif ! config_has_fragment "$build/.config" "$frag" 2>&1 | diag; then
+		rc=1
+		echo "#   $id changes Kconfig so that the lines of $(basename "$frag") above no longer hold"
+	else
+		# Compile the W=1 directories again, with W=1: remove their objects so
+		# every file is compiled (and kernel-doc checked) with its warnings shown.
+		for d in "${w1dirs[@]}"; do
+			[ -d "$build/$d" ] && find "$build/$d" -name '*.o' -delete
+		done
+		if ! kmake W=1 "${w1dirs[@]}" >"$w1log" 2>&1; then
+			rc=1
+			build_errors "$w1log"
+		fi
+		for d in "${w1dirs[@]}"; do
+			if ! grep -qs -- -DKBUILD_EXTRA_WARN1 "$build/$d".*.o.cmd; then
+				rc=1
+				echo "#   nothing in $d was compiled with W=1: is it enabled in $(basename "$frag")?"
+			fi
+		done
+	fi
+	if [ -f "$log" ]; then
+		our_warnings "$log" "$w1log" >"$tmp/warnings"
+		if [ -s "$tmp/warnings" ]; then
+			rc=1
+			diag 60 <"$tmp/warnings"
+		fi
+	fi
+	say "$id: $arch done in $((SECONDS - t0)) s"
+	check $rc "series $id: $arch builds (vmlinux, modules) with no warning, W=1 included, in videobuf2, verisilicon, rockchip/rga or the files of the series"
+}
+
+for p in "${patches[@]}"; do
+	id=$(basename "$p")
+	id=${id%%-*}
+	rc=0
+	"$VMTEST_DIR/apply-series.sh" "$st" HEAD "$p" 2>"$logs/$id-apply.log" || rc=1
+	[ $rc -eq 0 ] || diag <"$logs/$id-apply.log"
+	check $rc "series $id: applies with git am on top of vmtest-base and the patches before it"
+	if [ $rc -ne 0 ]; then
+		say "$id does not apply: the patches after it are not checked"
+		break
+	fi
+	check_checkpatch "$p" "$id"
+	check_kerneldoc "$id"
+	check_build x86_64 "$id"
+	check_build arm64 "$id"
+done
+
+if [ $failed -eq 0 ]; then
+	mkdir -p "$passcache"
+	printf '%s\n' "${passed[@]}" >"$passcache/tap"
+	echo "$key" >"$passcache/key"
+fi
+say "series checks: ${#passed[@]} passed, $failed failed in $((SECONDS - started)) s (logs: $logs)"
+finish "$@"
