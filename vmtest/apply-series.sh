@@ -18,6 +18,6 @@ for p in "$@"; do
 		git_t am --abort >/dev/null 2>&1 || true
 		git_t checkout -q -f --detach "$base"
 		printf '%s\n' "$out" | sed 's/^/    /' >&2
-		die "$(basename "$p") does not apply to $(git_t describe --always --tags "$base"): rebase the series onto this base (the tree is left at the base)"
+		die "$(basename "$p") does not apply to $(git_t describe --always --tags "$base") with the patches before it: rebase the series onto this base (the tree is left at the base)"
 	fi
 done

@@ -23,25 +23,7 @@ logged() {
 	fi
 }
 
-fragkey=$(cat "$frag" "$TREE/Makefile" | sha256sum | cut -d' ' -f1)
-if [ ! -f "$BUILD/.config" ] || [ "$(cat "$BUILD/.vmtest-config-key" 2>/dev/null)" != "$fragkey" ]; then
-	say "configuring the test kernel from $(basename "$frag")"
-	logged config.log kmake allnoconfig
-	logged config.log "$TREE/scripts/kconfig/merge_config.sh" -m -O "$BUILD" "$BUILD/.config" "$frag"
-	logged config.log kmake olddefconfig
-	bad=0
-	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		sym=${line%%=*} val=${line#*=}
-		got=$(grep -E "^$sym=" "$BUILD/.config" | cut -d= -f2- || true)
-		[ "$val" = n ] && [ -z "$got" ] && continue
-		[ "$got" = "$val" ] && continue
-		say "config: $sym=$val requested, got ${got:-unset}"
-		bad=1
-	done <"$frag"
-	[ $bad -eq 0 ] || die "$(basename "$frag") does not survive olddefconfig: fix the dependencies above"
-	echo "$fragkey" > "$BUILD/.vmtest-config-key"
-fi
+kconfig_from_fragment "$TREE" "$BUILD" "$frag" "$logs/config.log" -j"$JOBS"
 
 say "building the kernel (log: $logs/kernel.log; cold: ~10 min on 2 cores)"
 logged kernel.log kmake bzImage modules headers
