@@ -1,0 +1,1 @@
+../kmod-vb2-resv-test/vb2-resv-test.c

@@ -1,0 +1,1 @@
+../selftests/vb2-resv/consumer_demo.c

@@ -1,0 +1,1 @@
+../selftests/vb2-resv/m2m_util.h

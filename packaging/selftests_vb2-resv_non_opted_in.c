@@ -1,0 +1,1 @@
+../selftests/vb2-resv/non_opted_in.c
