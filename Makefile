@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS
 V := vmtest
 
-.PHONY: all help deps tree series-check build demo check clean distclean
+.PHONY: all help deps tree series-check packaging-check build demo check clean distclean
 
 all: demo
 
@@ -19,6 +19,7 @@ help:
 	@echo 'make deps       install the Debian packages the harness needs'
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
+	@echo 'make packaging-check  the Arch package: extlinux hook tests, checksums, makepkg prepare(), board config'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -31,6 +32,10 @@ tree: deps
 
 series-check: tree
 	@$(V)/check-series.sh
+
+packaging-check: deps
+	@t=$$(mktemp) && $(V)/check-packaging.sh $$t; cat $$t; \
+	if grep -q '^not ok' $$t; then rm -f $$t; exit 1; fi; rm -f $$t
 
 build: tree
 	@$(V)/build-kernel.sh
