@@ -35,8 +35,10 @@
  *                              and a signal can interrupt it (F11 test only)
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
- * watchdog_ms=, multiplanar-ness comes from the format (GREY: one plane,
- * NV12M: two). Counters are in debugfs: <debugfs>/vb2-resv-test/stats.
+ * watchdog_ms=, multiplanar-ness comes from the format (GREY and XRGB32: one
+ * plane, NV12M: two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
+ * be scanned out by a KMS driver (F13). Counters are in debugfs:
+ * <debugfs>/vb2-resv-test/stats.
  *
  * Not for production kernels, and not a model of a real device's formats.
  */
@@ -92,7 +94,10 @@ static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "a job still running after this many ms is failed");
 
-static const u32 vrt_formats[] = { V4L2_PIX_FMT_GREY, V4L2_PIX_FMT_NV12M };
+/* GREY first: it is the default, and the first format tests pick. */
+static const u32 vrt_formats[] = {
+	V4L2_PIX_FMT_GREY, V4L2_PIX_FMT_NV12M, V4L2_PIX_FMT_XRGB32,
+};
 
 struct vrt_q_data {
 	struct v4l2_pix_format_mplane pix;

@@ -3,7 +3,8 @@
 set -euo pipefail
 
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync xz-utils
-      git qemu-system-x86 debian-archive-keyring gcc-aarch64-linux-gnu)
+      git qemu-system-x86 debian-archive-keyring gcc-aarch64-linux-gnu
+      pkg-config libdrm-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -6,6 +6,12 @@ modprobe vim2m
 result $? "modprobe vim2m"
 modprobe vb2-resv-test mem=vmalloc
 result $? "modprobe vb2-resv-test mem=vmalloc"
+# F13's KMS consumer (kms_consumer): vkms with its writeback connector, which
+# shows the frame vkms composed; vgem as a second importer and allocator.
+modprobe vkms enable_writeback=1
+result $? "modprobe vkms enable_writeback=1"
+modprobe vgem
+result $? "modprobe vgem"
 
 # Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its

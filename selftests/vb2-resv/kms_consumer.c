@@ -1,0 +1,1133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Real implicit-sync consumers of a V4L2 mem2mem CAPTURE dma-buf.
+ *
+ * F13 (CONTRACT.md): a KMS atomic commit on vkms that scans out a
+ * framebuffer imported from the CAPTURE dma-buf, submitted while the job that
+ * fills the buffer is still running, flips only after the producer fence
+ * signalled, and vkms composes the finished frame. With the kill switch (F12,
+ * videobuf2_common.producer_fences=N) the same program shows the bug: the
+ * flip lands while the job is still running, and vkms composes whatever the
+ * buffer held before the job (the green or stale frame of the field reports).
+ * Both outcomes are asserted in one run, by two tests.
+ *
+ * F3 through a second importer: a DRM driver (vkms, vgem) that imports the
+ * dma-buf and exports it again hands out the same dma-buf, whose POLLIN
+ * waits for the producer fence; also with a CAPTURE buffer allocated by vgem
+ * and imported into V4L2 (V4L2_MEMORY_DMABUF), where the fence lands in
+ * vgem's reservation object.
+ *
+ * The V4L2 device is found by driver name: $VB2_RESV_DRIVER, by default the
+ * test module "vb2-resv-test", whose job writes the CAPTURE buffer only when
+ * it completes: dst[i] = src[i % src_len] ^ ((sequence % 255) + 1).
+ *
+ * The tests set the kill switch themselves and restore it. To watch the
+ * "with fence" test fail on purpose, set the switch to N and run it with
+ * VB2_RESV_KEEP_KILL_SWITCH=1, which makes every test leave the switch as
+ * it found it. A kernel without the series has no switch: nothing is set.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+#include <drm_fourcc.h>
+
+#include <linux/dma-buf.h>
+#include <linux/sync_file.h>
+#include <linux/videodev2.h>
+
+#include "kselftest_harness.h"
+#include "m2m_util.h"
+
+#define DEFAULT_DRIVER		"vb2-resv-test"
+#define TRANS_TIME_CTRL		"Transaction Time (msec)"
+#define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
+#define KEEP_SWITCH_ENV		"VB2_RESV_KEEP_KILL_SWITCH"
+#define FENCE_DRIVER		"videobuf2"
+#define JOB_MS			500
+#define TIMEOUT_MS		5000
+#define STALE_BYTE		0x5a	/* CAPTURE before the job */
+#define SCANOUT_BYTE		0x22	/* the frame shown before the flip */
+#define WB_CLEAR_BYTE		0x00	/* writeback target before a commit */
+#define REIMPORT_W		64
+#define REIMPORT_H		64
+#define FRAME_W			128	/* the CRTC's active area, see kms_open() */
+#define FRAME_H			128
+
+static const char *driver_name(void)
+{
+	const char *d = getenv("VB2_RESV_DRIVER");
+
+	return d && *d ? d : DEFAULT_DRIVER;
+}
+
+/* Error text of the DRM helpers, like m2m_strerror() for the V4L2 ones. */
+static char drm_errbuf[256];
+
+static int __attribute__((format(printf, 2, 3)))
+drm_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(drm_errbuf, sizeof(drm_errbuf), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(drm_errbuf))
+		snprintf(drm_errbuf + n, sizeof(drm_errbuf) - n, ": %s",
+			 strerror(-err));
+	return err;
+}
+
+static const char *drm_strerror(void)
+{
+	return drm_errbuf[0] ? drm_errbuf : "no error recorded";
+}
+
+/*
+ * Open the lowest /dev/dri/cardN whose DRM driver is @name. Returns the fd,
+ * -ENOENT if there is none (the caller skips), or another negative errno.
+ */
+static int drm_open_driver(const char *name)
+{
+	char path[32];
+	int n, fd;
+
+	for (n = 0; n < 64; n++) {
+		drmVersionPtr v;
+		bool match;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", n);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return drm_fail(-errno, "open(%s)", path);
+		}
+		v = drmGetVersion(fd);
+		match = v && v->name && !strcmp(v->name, name);
+		drmFreeVersion(v);
+		if (match)
+			return fd;
+		close(fd);
+	}
+	return drm_fail(-ENOENT, "no DRM device with driver \"%s\"", name);
+}
+
+/* The id of property @name of object @obj, 0 if it has none. */
+static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name,
+			uint64_t *value)
+{
+	drmModeObjectPropertiesPtr props;
+	uint32_t i, id = 0;
+
+	props = drmModeObjectGetProperties(fd, obj, type);
+	if (!props)
+		return 0;
+	for (i = 0; i < props->count_props && !id; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name)) {
+			id = p->prop_id;
+			if (value)
+				*value = props->prop_values[i];
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return id;
+}
+
+/* A dumb buffer with a framebuffer on it, mapped. */
+struct dumb {
+	uint32_t handle;
+	uint32_t fb_id;
+	uint32_t pitch;
+	uint64_t size;
+	uint8_t *map;
+};
+
+static int dumb_create(int fd, struct dumb *d, uint32_t w, uint32_t h)
+{
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	uint64_t offset;
+	void *map;
+
+	memset(d, 0, sizeof(*d));
+	if (drmModeCreateDumbBuffer(fd, w, h, 32, 0, &d->handle, &d->pitch, &d->size))
+		return drm_fail(-errno, "DRM_IOCTL_MODE_CREATE_DUMB(%ux%u)", w, h);
+	handles[0] = d->handle;
+	pitches[0] = d->pitch;
+	if (drmModeAddFB2(fd, w, h, DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+			  &d->fb_id, 0))
+		return drm_fail(-errno, "drmModeAddFB2(dumb %ux%u XRGB8888)", w, h);
+	if (drmModeMapDumbBuffer(fd, d->handle, &offset))
+		return drm_fail(-errno, "DRM_IOCTL_MODE_MAP_DUMB");
+	map = mmap(NULL, d->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+	if (map == MAP_FAILED)
+		return drm_fail(-errno, "mmap(dumb buffer, %llu bytes)",
+				(unsigned long long)d->size);
+	d->map = map;
+	return 0;
+}
+
+static void dumb_destroy(int fd, struct dumb *d)
+{
+	if (d->map)
+		munmap(d->map, d->size);
+	if (d->fb_id)
+		drmModeRmFB(fd, d->fb_id);
+	if (d->handle)
+		drmModeDestroyDumbBuffer(fd, d->handle);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * One vkms pipe: CRTC, its Virtual connector, its primary plane and, if
+ * this vkms has one, its writeback connector, which shows the frame vkms
+ * composed.
+ */
+struct kms {
+	int fd;
+	uint32_t crtc_id;
+	uint32_t conn_id;
+	uint32_t plane_id;
+	uint32_t wb_id;			/* 0: no writeback connector */
+	drmModeModeInfo mode;		/* what the CRTC runs */
+	drmModeModeInfo conn_mode;	/* the connector's mode it derives from */
+	uint32_t mode_blob;
+	struct dumb scanout;		/* the FB of the modeset */
+	struct dumb wb;			/* the writeback target */
+	/* Property ids. */
+	uint32_t crtc_mode_id, crtc_active, conn_crtc_id;
+	uint32_t wb_crtc_id, wb_fb_id, wb_out_fence;
+	uint32_t plane_fb_id, plane_crtc_id;
+	uint32_t plane_src[4], plane_dst[4];	/* SRC_X/Y/W/H, CRTC_X/Y/W/H */
+};
+
+static void kms_init(struct kms *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->fd = -1;
+}
+
+static void kms_close(struct kms *k)
+{
+	if (k->fd >= 0) {
+		dumb_destroy(k->fd, &k->scanout);
+		dumb_destroy(k->fd, &k->wb);
+		if (k->mode_blob)
+			drmModeDestroyPropertyBlob(k->fd, k->mode_blob);
+		close(k->fd);
+	}
+	kms_init(k);
+}
+
+static bool plane_is_primary_xrgb(int fd, drmModePlanePtr p)
+{
+	uint64_t type = 0;
+	uint32_t i;
+
+	if (!prop_id(fd, p->plane_id, DRM_MODE_OBJECT_PLANE, "type", &type) ||
+	    type != DRM_PLANE_TYPE_PRIMARY)
+		return false;
+	for (i = 0; i < p->count_formats; i++)
+		if (p->formats[i] == DRM_FORMAT_XRGB8888)
+			return true;
+	return false;
+}
+
+/* The connector's encoder can drive CRTC @index. */
+static bool conn_reaches(int fd, drmModeConnectorPtr c, unsigned int index)
+{
+	int i;
+
+	for (i = 0; i < c->count_encoders; i++) {
+		drmModeEncoderPtr e = drmModeGetEncoder(fd, c->encoders[i]);
+		bool ok = e && (e->possible_crtcs & (1u << index));
+
+		drmModeFreeEncoder(e);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * vkms composes in software, every pixel of the CRTC at each writeback: in
+ * the test VM (QEMU TCG, KASAN) its smallest connector mode, 640x480, takes
+ * about 450 ms, as long as the job. So the CRTC runs that mode with its
+ * active area cut to FRAME_W x FRAME_H: same timings, hence the same 60 Hz
+ * vblank, and vkms, which validates no mode against its connector's list,
+ * accepts it. A composition then takes a few ms, well inside the job.
+ */
+static void shrink_mode(drmModeModeInfo *m, uint16_t w, uint16_t h)
+{
+	if (m->hdisplay > w)
+		m->hdisplay = w;
+	if (m->vdisplay > h)
+		m->vdisplay = h;
+	m->type = DRM_MODE_TYPE_USERDEF;
+	snprintf(m->name, sizeof(m->name), "%ux%u", m->hdisplay, m->vdisplay);
+}
+
+/*
+ * Open vkms as an atomic client and pick its first CRTC, the connected
+ * connector's smallest mode (cut down by shrink_mode()), the primary plane
+ * and the writeback connector. -ENOENT: no vkms.
+ */
+static int kms_open(struct kms *k)
+{
+	static const char *const src[4] = { "SRC_X", "SRC_Y", "SRC_W", "SRC_H" };
+	static const char *const dst[4] = { "CRTC_X", "CRTC_Y", "CRTC_W", "CRTC_H" };
+	drmModePlaneResPtr pres = NULL;
+	drmModeResPtr res = NULL;
+	unsigned int i;
+	int ret = 0, m;
+
+	kms_init(k);
+	k->fd = drm_open_driver("vkms");
+	if (k->fd < 0)
+		return k->fd;
+	if (drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1))
+		return drm_fail(-errno, "DRM_CLIENT_CAP_UNIVERSAL_PLANES");
+	if (drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1))
+		return drm_fail(-errno, "DRM_CLIENT_CAP_ATOMIC");
+	/* Without this cap the writeback connector stays hidden. */
+	drmSetClientCap(k->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+
+	res = drmModeGetResources(k->fd);
+	if (!res || !res->count_crtcs) {
+		ret = drm_fail(res ? -ENODEV : -errno, "drmModeGetResources: no CRTC");
+		goto out;
+	}
+	k->crtc_id = res->crtcs[0];
+
+	for (i = 0; i < (unsigned int)res->count_connectors; i++) {
+		drmModeConnectorPtr c = drmModeGetConnector(k->fd, res->connectors[i]);
+
+		if (!c)
+			continue;
+		if (c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
+			if (!k->wb_id && conn_reaches(k->fd, c, 0))
+				k->wb_id = c->connector_id;
+		} else if (!k->conn_id && c->connection == DRM_MODE_CONNECTED &&
+			   c->count_modes && conn_reaches(k->fd, c, 0)) {
+			k->conn_id = c->connector_id;
+			k->mode = c->modes[0];
+			for (m = 1; m < c->count_modes; m++)
+				if ((uint32_t)c->modes[m].hdisplay * c->modes[m].vdisplay <
+				    (uint32_t)k->mode.hdisplay * k->mode.vdisplay)
+					k->mode = c->modes[m];
+		}
+		drmModeFreeConnector(c);
+	}
+	if (!k->conn_id) {
+		ret = drm_fail(-ENODEV, "vkms: no connected connector with modes");
+		goto out;
+	}
+	k->conn_mode = k->mode;
+	shrink_mode(&k->mode, FRAME_W, FRAME_H);
+
+	pres = drmModeGetPlaneResources(k->fd);
+	for (i = 0; pres && i < pres->count_planes && !k->plane_id; i++) {
+		drmModePlanePtr p = drmModeGetPlane(k->fd, pres->planes[i]);
+
+		if (p && (p->possible_crtcs & 1) && plane_is_primary_xrgb(k->fd, p))
+			k->plane_id = p->plane_id;
+		drmModeFreePlane(p);
+	}
+	if (!k->plane_id) {
+		ret = drm_fail(-ENODEV, "vkms: no primary plane with XRGB8888");
+		goto out;
+	}
+
+	k->crtc_mode_id = prop_id(k->fd, k->crtc_id, DRM_MODE_OBJECT_CRTC, "MODE_ID", NULL);
+	k->crtc_active = prop_id(k->fd, k->crtc_id, DRM_MODE_OBJECT_CRTC, "ACTIVE", NULL);
+	k->conn_crtc_id = prop_id(k->fd, k->conn_id, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", NULL);
+	k->plane_fb_id = prop_id(k->fd, k->plane_id, DRM_MODE_OBJECT_PLANE, "FB_ID", NULL);
+	k->plane_crtc_id = prop_id(k->fd, k->plane_id, DRM_MODE_OBJECT_PLANE, "CRTC_ID", NULL);
+	for (i = 0; i < 4; i++) {
+		k->plane_src[i] = prop_id(k->fd, k->plane_id, DRM_MODE_OBJECT_PLANE, src[i], NULL);
+		k->plane_dst[i] = prop_id(k->fd, k->plane_id, DRM_MODE_OBJECT_PLANE, dst[i], NULL);
+		if (!k->plane_src[i] || !k->plane_dst[i]) {
+			ret = drm_fail(-ENODEV, "vkms: plane property %s or %s missing",
+				       src[i], dst[i]);
+			goto out;
+		}
+	}
+	if (!k->crtc_mode_id || !k->crtc_active || !k->conn_crtc_id ||
+	    !k->plane_fb_id || !k->plane_crtc_id) {
+		ret = drm_fail(-ENODEV, "vkms: an atomic property is missing");
+		goto out;
+	}
+	if (k->wb_id) {
+		k->wb_crtc_id = prop_id(k->fd, k->wb_id, DRM_MODE_OBJECT_CONNECTOR,
+					"CRTC_ID", NULL);
+		k->wb_fb_id = prop_id(k->fd, k->wb_id, DRM_MODE_OBJECT_CONNECTOR,
+				      "WRITEBACK_FB_ID", NULL);
+		k->wb_out_fence = prop_id(k->fd, k->wb_id, DRM_MODE_OBJECT_CONNECTOR,
+					  "WRITEBACK_OUT_FENCE_PTR", NULL);
+		if (!k->wb_crtc_id || !k->wb_fb_id || !k->wb_out_fence)
+			k->wb_id = 0;
+	}
+out:
+	drmModeFreePlaneResources(pres);
+	drmModeFreeResources(res);
+	return ret;
+}
+
+static int add_prop(drmModeAtomicReqPtr req, uint32_t obj, uint32_t prop,
+		    uint64_t value)
+{
+	return drmModeAtomicAddProperty(req, obj, prop, value) < 0 ? -ENOMEM : 0;
+}
+
+/* Ask the writeback connector to write the next composed frame to k->wb. */
+static int add_writeback(struct kms *k, drmModeAtomicReqPtr req, int32_t *fence)
+{
+	*fence = -1;
+	memset(k->wb.map, WB_CLEAR_BYTE, k->wb.size);
+	return add_prop(req, k->wb_id, k->wb_fb_id, k->wb.fb_id) ?:
+	       add_prop(req, k->wb_id, k->wb_out_fence, (uint64_t)(uintptr_t)fence);
+}
+
+/*
+ * Light the pipe with a full-screen dumb FB filled with SCANOUT_BYTE, in a
+ * blocking modeset; the writeback connector joins the CRTC and writes that
+ * frame back. Returns the writeback out-fence (-1 without writeback).
+ */
+static int kms_modeset(struct kms *k, int *wb_fence)
+{
+	uint32_t w = k->mode.hdisplay, h = k->mode.vdisplay;
+	drmModeAtomicReqPtr req;
+	int32_t fence = -1;
+	int ret;
+
+	*wb_fence = -1;
+	ret = dumb_create(k->fd, &k->scanout, w, h);
+	if (ret)
+		return ret;
+	memset(k->scanout.map, SCANOUT_BYTE, k->scanout.size);
+	if (k->wb_id) {
+		ret = dumb_create(k->fd, &k->wb, w, h);
+		if (ret)
+			return ret;
+	}
+	if (drmModeCreatePropertyBlob(k->fd, &k->mode, sizeof(k->mode), &k->mode_blob))
+		return drm_fail(-errno, "drmModeCreatePropertyBlob(mode %s)", k->mode.name);
+
+	req = drmModeAtomicAlloc();
+	if (!req)
+		return drm_fail(-ENOMEM, "drmModeAtomicAlloc");
+	ret = add_prop(req, k->crtc_id, k->crtc_mode_id, k->mode_blob) ?:
+	      add_prop(req, k->crtc_id, k->crtc_active, 1) ?:
+	      add_prop(req, k->conn_id, k->conn_crtc_id, k->crtc_id) ?:
+	      add_prop(req, k->plane_id, k->plane_fb_id, k->scanout.fb_id) ?:
+	      add_prop(req, k->plane_id, k->plane_crtc_id, k->crtc_id) ?:
+	      add_prop(req, k->plane_id, k->plane_src[0], 0) ?:
+	      add_prop(req, k->plane_id, k->plane_src[1], 0) ?:
+	      add_prop(req, k->plane_id, k->plane_src[2], (uint64_t)w << 16) ?:
+	      add_prop(req, k->plane_id, k->plane_src[3], (uint64_t)h << 16) ?:
+	      add_prop(req, k->plane_id, k->plane_dst[0], 0) ?:
+	      add_prop(req, k->plane_id, k->plane_dst[1], 0) ?:
+	      add_prop(req, k->plane_id, k->plane_dst[2], w) ?:
+	      add_prop(req, k->plane_id, k->plane_dst[3], h);
+	if (!ret && k->wb_id)
+		ret = add_prop(req, k->wb_id, k->wb_crtc_id, k->crtc_id) ?:
+		      add_writeback(k, req, &fence);
+	if (ret) {
+		drmModeAtomicFree(req);
+		return drm_fail(ret, "drmModeAtomicAddProperty");
+	}
+	if (drmModeAtomicCommit(k->fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL))
+		ret = drm_fail(-errno, "modeset commit (%s on CRTC %u)", k->mode.name,
+			       k->crtc_id);
+	drmModeAtomicFree(req);
+	*wb_fence = fence;
+	return ret;
+}
+
+/* In the CRTC area of the writeback frame, how many B, G, R bytes are @byte. */
+static size_t wb_count_byte(struct kms *k, uint8_t byte)
+{
+	uint32_t x, y, c;
+	size_t n = 0;
+
+	for (y = 0; y < k->mode.vdisplay; y++)
+		for (x = 0; x < k->mode.hdisplay; x++)
+			for (c = 0; c < 3; c++)
+				n += k->wb.map[y * k->wb.pitch + x * 4 + c] == byte;
+	return n;
+}
+
+/*
+ * The latest signal timestamp of the fences in sync_file @fd, in
+ * microseconds of CLOCK_MONOTONIC; 0 if none has signalled.
+ */
+static uint64_t sync_file_signal_us(int fd)
+{
+	struct sync_fence_info info[8];
+	uint64_t t = 0;
+	int n, i;
+
+	n = sync_file_fences(fd, info, 8);
+	for (i = 0; i < n; i++)
+		if (info[i].status == 1 && info[i].timestamp_ns / 1000 > t)
+			t = info[i].timestamp_ns / 1000;
+	return t;
+}
+
+/* One context of the V4L2 device with one buffer per queue. */
+struct job {
+	struct m2m_dev dev;
+	int dmabuf;			/* CAPTURE buffer 0, plane 0 */
+	uint64_t t_start;
+};
+
+static void job_init(struct job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->dev.fd = -1;
+	j->dmabuf = -1;
+}
+
+static void job_close(struct job *j)
+{
+	if (j->dmabuf >= 0)
+		close(j->dmabuf);
+	m2m_close(&j->dev);
+	job_init(j);
+}
+
+/*
+ * Open a context, ask for @job_ms jobs, set @fourcc @w x @h on both queues,
+ * one OUTPUT buffer filled with a pattern. Returns 0, -ENOENT (no device),
+ * -ENOTSUP (no such control or format) or another negative errno.
+ */
+static int job_open(struct job *j, uint32_t fourcc, uint32_t w, uint32_t h,
+		    int job_ms)
+{
+	struct m2m_queue *out = &j->dev.out, *cap = &j->dev.cap;
+	int ret;
+
+	job_init(j);
+	ret = m2m_open(&j->dev, driver_name());
+	if (ret)
+		return ret;
+	ret = m2m_set_ctrl_by_name(j->dev.fd, TRANS_TIME_CTRL, job_ms, NULL);
+	if (ret)
+		return ret == -ENOENT ? -ENOTSUP : ret;
+	ret = m2m_set_formats(&j->dev, fourcc, fourcc, w, h);
+	if (ret)
+		return ret;
+	if (cap->fourcc != fourcc || cap->width != w || cap->height != h ||
+	    cap->num_planes != 1)
+		return -ENOTSUP;
+	ret = m2m_reqbufs(&j->dev, out, 1);
+	if (ret)
+		return ret;
+	fill_pattern(out->bufs[0].map[0], out->bufs[0].length[0], 7);
+	return 0;
+}
+
+/* CAPTURE: one MMAP buffer, filled with STALE_BYTE, exported. */
+static int job_capture_mmap(struct job *j)
+{
+	struct m2m_queue *cap = &j->dev.cap;
+	int ret;
+
+	ret = m2m_reqbufs(&j->dev, cap, 1);
+	if (ret)
+		return ret;
+	memset(cap->bufs[0].map[0], STALE_BYTE, cap->bufs[0].length[0]);
+	j->dmabuf = m2m_expbuf(&j->dev, cap, 0, 0, O_RDWR | O_CLOEXEC);
+	return j->dmabuf < 0 ? j->dmabuf : 0;
+}
+
+/* CAPTURE: dma-buf @fd (the job takes it) imported as V4L2_MEMORY_DMABUF. */
+static int job_capture_import(struct job *j, int fd)
+{
+	struct m2m_queue *cap = &j->dev.cap;
+	uint8_t *map;
+	int ret;
+
+	j->dmabuf = fd;
+	ret = m2m_reqbufs_dmabuf(&j->dev, cap, 1);
+	if (ret)
+		return ret;
+	cap->bufs[0].fd[0] = fd;
+	cap->bufs[0].length[0] = cap->sizeimage[0];
+	map = dmabuf_mmap(fd, cap->sizeimage[0], PROT_READ | PROT_WRITE);
+	if (!map)
+		return -EIO;
+	dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	memset(map, STALE_BYTE, cap->sizeimage[0]);
+	dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	munmap(map, cap->sizeimage[0]);
+	return 0;
+}
+
+static int job_start(struct job *j)
+{
+	int ret;
+
+	ret = m2m_qbuf(&j->dev, &j->dev.cap, 0) ?:
+	      m2m_qbuf(&j->dev, &j->dev.out, 0) ?:
+	      m2m_streamon(&j->dev, &j->dev.out);
+	j->t_start = now_us();
+	return ret ?: m2m_streamon(&j->dev, &j->dev.cap);
+}
+
+static bool job_in_flight(struct job *j)
+{
+	struct m2m_buf_state st;
+
+	if (m2m_querybuf(&j->dev, &j->dev.cap, 0, &st))
+		return false;
+	return (st.flags & V4L2_BUF_FLAG_QUEUED) && !(st.flags & V4L2_BUF_FLAG_DONE);
+}
+
+/* Byte @i of the frame the job writes in CAPTURE buffer sequence @seq. */
+static uint8_t job_frame_byte(struct job *j, size_t i, uint32_t seq)
+{
+	struct m2m_buf *src = &j->dev.out.bufs[0];
+
+	return ((uint8_t *)src->map[0])[i % src->bytesused[0]] ^ ((seq % 255) + 1);
+}
+
+static double ms(uint64_t t, uint64_t t0)
+{
+	return ((double)t - (double)t0) / 1000.0;
+}
+
+/*
+ * F12: producer fences on or off for the jobs published from now on, unless
+ * $VB2_RESV_KEEP_KILL_SWITCH is set or the kernel has no switch. *saved gets
+ * the value to restore (-1: nothing to restore). Returns the switch's value
+ * for the next job: 1, 0, or -ENOENT for "no switch".
+ */
+static int set_kill_switch(int *saved, bool on)
+{
+	const char *keep = getenv(KEEP_SWITCH_ENV);
+	int cur = read_bool_file(KILL_SWITCH);
+
+	*saved = -1;
+	if (cur < 0 || (keep && *keep && strcmp(keep, "0")))
+		return cur;
+	if (cur == on)
+		return cur;
+	if (write_file(KILL_SWITCH, on ? "1" : "0"))
+		return -EIO;
+	*saved = cur;
+	return on;
+}
+
+static void restore_kill_switch(int *saved)
+{
+	if (*saved >= 0)
+		write_file(KILL_SWITCH, *saved ? "1" : "0");
+	*saved = -1;
+}
+
+#define SKIP_IF_UNSUPPORTED(ret) do {					\
+	if ((ret) == -ENOENT)						\
+		SKIP(return, "no %s device: modprobe %s", driver_name(),	\
+		     driver_name());					\
+	if ((ret) == -ENOTSUP)						\
+		SKIP(return, "%s lacks this test's control or format: %s",	\
+		     driver_name(), m2m_strerror());			\
+} while (0)
+
+/* What one nonblocking flip onto the CAPTURE buffer showed. */
+struct flip {
+	int fence_status;		/* sync_file status when committing */
+	uint64_t t_commit;		/* commit ioctl returned */
+	uint64_t t_flip;		/* the flip event's timestamp */
+	uint64_t t_fence;		/* producer fence signalled; 0: none */
+	uint64_t t_wb;			/* writeback out-fence signalled */
+	uint64_t t_dqbuf;		/* DQBUF returned the CAPTURE buffer */
+	bool in_flight_at_commit;	/* the job was running after the commit */
+	bool in_flight_at_flip;		/* ... when the flip event was read */
+	bool in_flight_at_wb;		/* ... when the writeback was done */
+	bool wb;			/* a writeback frame was taken */
+	size_t bytes;			/* B, G, R bytes in the CRTC area */
+	size_t finished;		/* ... equal to the finished frame */
+	size_t stale;			/* ... equal to the pre-job fill */
+	size_t old_scanout;		/* ... equal to the modeset frame */
+};
+
+FIXTURE(kms) {
+	struct kms k;
+	struct job j;
+	int kill_switch;
+	int fences;			/* kill switch for this test's job */
+	int sync_fd;
+	int wb_fence;
+	uint32_t img_handle;
+	uint32_t img_fb;
+};
+
+FIXTURE_SETUP(kms)
+{
+	int ret, wb_fence;
+	size_t n, total;
+
+	kms_init(&self->k);
+	job_init(&self->j);
+	self->kill_switch = -1;
+	self->sync_fd = -1;
+	self->wb_fence = -1;
+
+	ret = kms_open(&self->k);
+	if (ret == -ENOENT)
+		SKIP(return, "F13 needs vkms: no DRM device with driver \"vkms\" in /dev/dri (modprobe vkms; CONFIG_DRM_VKMS)");
+	ASSERT_EQ(0, ret) TH_LOG("%s", drm_strerror());
+
+	/* The V4L2 frame is the mode's size: the plane covers the CRTC. */
+	ret = job_open(&self->j, V4L2_PIX_FMT_XRGB32, self->k.mode.hdisplay,
+		       self->k.mode.vdisplay, JOB_MS);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_capture_mmap(&self->j)) TH_LOG("%s", m2m_strerror());
+
+	ASSERT_EQ(0, kms_modeset(&self->k, &wb_fence)) TH_LOG("%s", drm_strerror());
+	if (!self->k.wb_id) {
+		TH_LOG("vkms has no writeback connector (vkms.enable_writeback=0?): the composed frame is not checked");
+		return;
+	}
+	/* The writeback works and shows the frame the CRTC scans out. */
+	ASSERT_LE(0, wb_fence);
+	ASSERT_LT(0, poll_fd(wb_fence, POLLIN, TIMEOUT_MS))
+		TH_LOG("the modeset's writeback never completed");
+	close(wb_fence);
+	total = (size_t)self->k.mode.hdisplay * self->k.mode.vdisplay * 3;
+	n = wb_count_byte(&self->k, SCANOUT_BYTE);
+	ASSERT_EQ(total, n)
+		TH_LOG("writeback of the modeset frame: %zu of %zu bytes are the frame", n, total);
+}
+
+FIXTURE_TEARDOWN(kms)
+{
+	restore_kill_switch(&self->kill_switch);
+	if (self->sync_fd >= 0)
+		close(self->sync_fd);
+	if (self->wb_fence >= 0)
+		close(self->wb_fence);
+	if (self->k.fd >= 0 && self->img_fb)
+		drmModeRmFB(self->k.fd, self->img_fb);
+	if (self->k.fd >= 0 && self->img_handle)
+		drmCloseBufferHandle(self->k.fd, self->img_handle);
+	kms_close(&self->k);
+	job_close(&self->j);
+}
+
+struct flip_event {
+	bool seen;
+	uint64_t t_us;
+	unsigned int sequence;
+};
+
+static void flip_handler(int fd, unsigned int sequence, unsigned int tv_sec,
+			 unsigned int tv_usec, unsigned int crtc_id, void *data)
+{
+	struct flip_event *ev = data;
+
+	(void)fd;
+	(void)crtc_id;
+	ev->seen = true;
+	ev->sequence = sequence;
+	/* DRM event timestamps are CLOCK_MONOTONIC, like the fence's. */
+	ev->t_us = (uint64_t)tv_sec * 1000000 + tv_usec;
+}
+
+/*
+ * F13's scenario: start a JOB_MS job with producer fences @on (F12), take
+ * its fence as a sync_file, import the CAPTURE dma-buf into vkms as an
+ * XRGB8888 framebuffer and submit a nonblocking atomic commit with a flip
+ * event that puts it on the primary plane, with a writeback of the composed
+ * frame, all while the job runs. Then record when the flip, the writeback,
+ * the fence and the job completed, and what vkms composed.
+ */
+static void flip_during_job(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(kms) *self, bool on, struct flip *r)
+{
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	struct m2m_queue *cap = &self->j.dev.cap;
+	drmEventContext evctx = {
+		.version = 3,
+		.page_flip_handler2 = flip_handler,
+	};
+	struct kms *k = &self->k;
+	struct flip_event ev = { 0 };
+	struct m2m_buf_state st;
+	drmModeAtomicReqPtr req;
+	int32_t wb_fence = -1;
+	uint32_t x, y, c;
+	size_t i;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	self->fences = set_kill_switch(&self->kill_switch, on);
+	ASSERT_NE(-EIO, self->fences) TH_LOG("cannot write %s", KILL_SWITCH);
+	if (self->fences == -ENOENT)
+		TH_LOG("no %s: a kernel without the series, no producer fence", KILL_SWITCH);
+	else if (self->fences != on)
+		TH_LOG("%s is %s, left as found (%s)", KILL_SWITCH,
+		       self->fences ? "Y" : "N", KEEP_SWITCH_ENV);
+
+	ASSERT_EQ(0, job_start(&self->j)) TH_LOG("%s", m2m_strerror());
+	self->sync_fd = dmabuf_export_sync_file(self->j.dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, self->sync_fd) TH_LOG("%s", m2m_strerror());
+	r->fence_status = sync_file_status(self->sync_fd);
+
+	/* The consumer imports the buffer it was handed and scans it out. */
+	ASSERT_EQ(0, drmPrimeFDToHandle(k->fd, self->j.dmabuf, &self->img_handle))
+		TH_LOG("vkms cannot import the CAPTURE dma-buf: %s", strerror(errno));
+	handles[0] = self->img_handle;
+	pitches[0] = cap->bytesperline[0];
+	ASSERT_EQ(0, drmModeAddFB2(k->fd, cap->width, cap->height, DRM_FORMAT_XRGB8888,
+				   handles, pitches, offsets, &self->img_fb, 0))
+		TH_LOG("drmModeAddFB2(%ux%u XRGB8888, pitch %u): %s", cap->width,
+		       cap->height, pitches[0], strerror(errno));
+
+	req = drmModeAtomicAlloc();
+	ASSERT_NE(NULL, req);
+	ret = add_prop(req, k->plane_id, k->plane_fb_id, self->img_fb);
+	if (!ret && k->wb_id)
+		ret = add_writeback(k, req, &wb_fence);
+	ASSERT_EQ(0, ret);
+	ret = drmModeAtomicCommit(k->fd, req,
+				  DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT, &ev);
+	ret = ret ? -errno : 0;
+	r->t_commit = now_us();
+	drmModeAtomicFree(req);
+	ASSERT_EQ(0, ret) TH_LOG("nonblocking flip commit: %s", strerror(-ret));
+	self->wb_fence = wb_fence;
+
+	/* Else the test proves nothing: the flip must be submitted mid-job. */
+	r->in_flight_at_commit = job_in_flight(&self->j);
+	ASSERT_TRUE(r->in_flight_at_commit)
+		TH_LOG("F13: the job had ended %.1f ms after its start, before the commit was submitted: lengthen it",
+		       ms(r->t_commit, self->j.t_start));
+
+	while (!ev.seen) {
+		ret = poll_fd(k->fd, POLLIN, TIMEOUT_MS);
+		ASSERT_LT(0, ret) TH_LOG("F13: no flip event within %d ms", TIMEOUT_MS);
+		ASSERT_EQ(0, drmHandleEvent(k->fd, &evctx));
+	}
+	r->in_flight_at_flip = job_in_flight(&self->j);
+	r->t_flip = ev.t_us;
+
+	if (k->wb_id) {
+		ASSERT_LE(0, self->wb_fence) TH_LOG("no writeback out-fence");
+		ASSERT_LT(0, poll_fd(self->wb_fence, POLLIN, TIMEOUT_MS))
+			TH_LOG("the writeback of the flip never completed");
+		r->in_flight_at_wb = job_in_flight(&self->j);
+		r->t_wb = sync_file_signal_us(self->wb_fence);
+		r->wb = true;
+	}
+
+	ASSERT_EQ(0, m2m_dqbuf(&self->j.dev, cap, &st, TIMEOUT_MS)) TH_LOG("%s", m2m_strerror());
+	r->t_dqbuf = now_us();
+	ASSERT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job completed in error");
+	if (r->fence_status == 0) {
+		ASSERT_EQ(1, sync_file_status(self->sync_fd))
+			TH_LOG("F4: CAPTURE dequeued, its fence not signalled");
+		r->t_fence = sync_file_signal_us(self->sync_fd);
+	}
+
+	if (r->wb) {
+		for (y = 0; y < cap->height; y++) {
+			for (x = 0; x < cap->width; x++) {
+				for (c = 0; c < 3; c++) {	/* B, G, R; not X */
+					uint8_t got = k->wb.map[y * k->wb.pitch + x * 4 + c];
+
+					i = (size_t)y * cap->bytesperline[0] + x * 4 + c;
+					r->finished += got == job_frame_byte(&self->j, i, st.sequence);
+					r->stale += got == STALE_BYTE;
+					r->old_scanout += got == SCANOUT_BYTE;
+					r->bytes++;
+				}
+			}
+		}
+	}
+
+	TH_LOG("producer fences %s; times in ms after the job started (a %d ms job, %ux%u XRGB8888 on CRTC mode %s, from connector mode %s@%u):",
+	       self->fences == 1 ? "on" : self->fences == 0 ? "off (kill switch)" : "absent",
+	       JOB_MS, cap->width, cap->height, k->mode.name, k->conn_mode.name,
+	       k->conn_mode.vrefresh);
+	TH_LOG("  commit submitted %8.1f  (job in flight: %s; fence %s)",
+	       ms(r->t_commit, self->j.t_start), r->in_flight_at_commit ? "yes" : "no",
+	       r->fence_status == 0 ? "active" : r->fence_status == 1 ? "signalled stub" : "error");
+	/* The event carries the time of the vblank that flipped (the slot). */
+	TH_LOG("  flip (event)     %8.1f  (job in flight when read: %s)",
+	       ms(r->t_flip, self->j.t_start), r->in_flight_at_flip ? "yes" : "no");
+	if (r->t_fence)
+		TH_LOG("  fence signalled  %8.1f", ms(r->t_fence, self->j.t_start));
+	else
+		TH_LOG("  fence signalled       -   (no producer fence)");
+	if (r->wb)
+		TH_LOG("  writeback done   %8.1f  (job in flight: %s)",
+		       ms(r->t_wb, self->j.t_start), r->in_flight_at_wb ? "yes" : "no");
+	TH_LOG("  DQBUF returned   %8.1f", ms(r->t_dqbuf, self->j.t_start));
+	if (r->wb)
+		TH_LOG("  composed frame: %zu of %zu B,G,R bytes finished frame, %zu stale (0x%02x), %zu old scanout",
+		       r->finished, r->bytes, r->stale, STALE_BYTE, r->old_scanout);
+}
+
+/*
+ * F13: with producer fences on, the nonblocking commit submitted mid-job
+ * waits for the producer fence: the flip event is stamped no earlier than
+ * the fence's signal, the job is over when the event arrives, and vkms
+ * composed the finished frame. With the kill switch off (F12), or on a
+ * kernel without the series, these assertions fail: flip_is_early_without_fence
+ * shows that outcome.
+ */
+TEST_F(kms, flip_waits_for_producer_fence)
+{
+	struct flip r;
+
+	flip_during_job(_metadata, self, true, &r);
+
+	EXPECT_EQ(0, r.fence_status)
+		TH_LOG("F3/F13: no active producer fence on the CAPTURE dma-buf while the job ran (status %d)",
+		       r.fence_status);
+	EXPECT_FALSE(r.in_flight_at_flip)
+		TH_LOG("F13: the flip completed while the job was still running, at %.1f ms of a %d ms job",
+		       ms(r.t_flip, self->j.t_start), JOB_MS);
+	if (r.t_fence) {
+		EXPECT_LE(r.t_fence, r.t_flip)
+			TH_LOG("F13: flip at %.1f ms, before the producer fence signalled at %.1f ms",
+			       ms(r.t_flip, self->j.t_start), ms(r.t_fence, self->j.t_start));
+	}
+	if (r.wb) {
+		EXPECT_EQ(r.bytes, r.finished)
+			TH_LOG("F13: vkms composed %zu of %zu bytes of the finished frame (%zu stale, %zu old scanout): the green/stale frame",
+			       r.finished, r.bytes, r.stale, r.old_scanout);
+	}
+}
+
+/*
+ * F12, F13: the same program with the kill switch off is the bug the series
+ * fixes. No fence: the commit flips at the next vblank, while the job is
+ * still running (the event arrives and QUERYBUF still says the CAPTURE
+ * buffer is queued, not done), and vkms composes the buffer's old contents.
+ */
+TEST_F(kms, flip_is_early_without_fence)
+{
+	struct flip r;
+
+	flip_during_job(_metadata, self, false, &r);
+
+	EXPECT_NE(0, r.fence_status)
+		TH_LOG("F12: producer fences off, yet the CAPTURE dma-buf has an active fence");
+	EXPECT_TRUE(r.in_flight_at_flip)
+		TH_LOG("F12/F13: without a producer fence the flip was expected before the job ended; it came at %.1f ms, the job was done",
+		       ms(r.t_flip, self->j.t_start));
+	EXPECT_LT(r.t_flip, r.t_dqbuf);
+	if (r.wb && r.in_flight_at_wb) {
+		EXPECT_EQ(r.bytes, r.stale)
+			TH_LOG("F13: vkms composed mid-job without a fence, yet %zu of %zu bytes are not the pre-job fill (%zu are the finished frame)",
+			       r.bytes - r.stale, r.bytes, r.finished);
+	} else if (r.wb) {
+		TH_LOG("the writeback completed after the job: its frame (%zu of %zu finished) says nothing",
+		       r.finished, r.bytes);
+	}
+}
+
+/*
+ * F3 through a second importer: a DRM driver imports the CAPTURE dma-buf
+ * (drmPrimeFDToHandle) and exports it again (drmPrimeHandleToFD). That must
+ * be the very same dma-buf, so POLLIN on it waits for the producer fence and
+ * what is read through it after the signal is the finished frame. With
+ * .allocator set, the CAPTURE buffer itself comes from that DRM driver and
+ * is imported into V4L2: the fence then sits in the exporter's reservation
+ * object, and a different driver imports it.
+ */
+FIXTURE(reimport) {
+	struct job j;
+	int importer;			/* DRM fd of the importer */
+	int allocator;			/* DRM fd of the allocator, or -1 */
+	uint32_t handle;		/* the importer's GEM handle */
+	uint32_t alloc_handle;		/* the allocator's dumb buffer */
+	int reexport;
+	int sync_fd;
+	int kill_switch;
+};
+
+FIXTURE_VARIANT(reimport) {
+	const char *importer;
+	const char *allocator;		/* NULL: V4L2 MMAP buffer, EXPBUF */
+};
+
+FIXTURE_VARIANT_ADD(reimport, expbuf_vkms) {
+	.importer = "vkms",
+};
+
+FIXTURE_VARIANT_ADD(reimport, expbuf_vgem) {
+	.importer = "vgem",
+};
+
+FIXTURE_VARIANT_ADD(reimport, vgem_buffer_vkms) {
+	.importer = "vkms",
+	.allocator = "vgem",
+};
+
+static const char *drm_module_config(const char *name)
+{
+	return !strcmp(name, "vgem") ? "CONFIG_DRM_VGEM" : "CONFIG_DRM_VKMS";
+}
+
+FIXTURE_SETUP(reimport)
+{
+	struct m2m_queue *cap;
+	uint32_t pitch;
+	uint64_t size;
+	int ret, fd;
+
+	job_init(&self->j);
+	self->importer = -1;
+	self->allocator = -1;
+	self->reexport = -1;
+	self->sync_fd = -1;
+	self->kill_switch = -1;
+
+	self->importer = drm_open_driver(variant->importer);
+	if (self->importer == -ENOENT)
+		SKIP(return, "no DRM device with driver \"%s\" to import with (modprobe %s; %s)",
+		     variant->importer, variant->importer, drm_module_config(variant->importer));
+	ASSERT_LE(0, self->importer) TH_LOG("%s", drm_strerror());
+	if (variant->allocator) {
+		self->allocator = drm_open_driver(variant->allocator);
+		if (self->allocator == -ENOENT)
+			SKIP(return, "no DRM device with driver \"%s\" to allocate from (modprobe %s; %s)",
+			     variant->allocator, variant->allocator,
+			     drm_module_config(variant->allocator));
+		ASSERT_LE(0, self->allocator) TH_LOG("%s", drm_strerror());
+	}
+
+	ret = job_open(&self->j, V4L2_PIX_FMT_GREY, REIMPORT_W, REIMPORT_H, JOB_MS);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	cap = &self->j.dev.cap;
+	if (!variant->allocator) {
+		ASSERT_EQ(0, job_capture_mmap(&self->j)) TH_LOG("%s", m2m_strerror());
+		return;
+	}
+	/* A dumb buffer of one byte per pixel rows, as large as the plane. */
+	ASSERT_EQ(0, drmModeCreateDumbBuffer(self->allocator, cap->bytesperline[0],
+					     (cap->sizeimage[0] + cap->bytesperline[0] - 1) /
+					     cap->bytesperline[0], 8, 0,
+					     &self->alloc_handle, &pitch, &size))
+		TH_LOG("%s: DRM_IOCTL_MODE_CREATE_DUMB: %s", variant->allocator, strerror(errno));
+	ASSERT_LE(cap->sizeimage[0], size);
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->allocator, self->alloc_handle,
+					DRM_CLOEXEC | DRM_RDWR, &fd))
+		TH_LOG("%s: export of its buffer: %s", variant->allocator, strerror(errno));
+	ASSERT_EQ(0, job_capture_import(&self->j, fd)) TH_LOG("%s", m2m_strerror());
+}
+
+FIXTURE_TEARDOWN(reimport)
+{
+	restore_kill_switch(&self->kill_switch);
+	if (self->sync_fd >= 0)
+		close(self->sync_fd);
+	if (self->reexport >= 0)
+		close(self->reexport);
+	if (self->importer >= 0) {
+		if (self->handle)
+			drmCloseBufferHandle(self->importer, self->handle);
+		close(self->importer);
+	}
+	job_close(&self->j);
+	if (self->allocator >= 0) {
+		if (self->alloc_handle)
+			drmModeDestroyDumbBuffer(self->allocator, self->alloc_handle);
+		close(self->allocator);
+	}
+}
+
+TEST_F(reimport, reexport_waits_for_fence)
+{
+	struct m2m_queue *cap = &self->j.dev.cap;
+	struct sync_fence_info info[4];
+	struct stat a, b;
+	struct m2m_buf_state st;
+	size_t len = cap->sizeimage[0], i, bad = 0;
+	double waited;
+	uint8_t *map;
+	int on, s, n;
+
+	on = set_kill_switch(&self->kill_switch, true);
+	ASSERT_NE(-EIO, on) TH_LOG("cannot write %s", KILL_SWITCH);
+	ASSERT_EQ(0, job_start(&self->j)) TH_LOG("%s", m2m_strerror());
+
+	ASSERT_EQ(0, drmPrimeFDToHandle(self->importer, self->j.dmabuf, &self->handle))
+		TH_LOG("%s cannot import the CAPTURE dma-buf: %s", variant->importer,
+		       strerror(errno));
+	ASSERT_EQ(0, drmPrimeHandleToFD(self->importer, self->handle,
+					DRM_CLOEXEC | DRM_RDWR, &self->reexport))
+		TH_LOG("%s cannot export the imported buffer: %s", variant->importer,
+		       strerror(errno));
+	ASSERT_EQ(0, fstat(self->j.dmabuf, &a));
+	ASSERT_EQ(0, fstat(self->reexport, &b));
+	ASSERT_TRUE(a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		TH_LOG("F3: %s re-exported another dma-buf (inode %lu, not %lu): its consumers would not see the fence",
+		       variant->importer, (unsigned long)b.st_ino, (unsigned long)a.st_ino);
+
+	EXPECT_EQ(0, poll_fd(self->reexport, POLLIN, 0))
+		TH_LOG("F3: the dma-buf re-exported by %s is readable while the job runs",
+		       variant->importer);
+	self->sync_fd = dmabuf_export_sync_file(self->reexport, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, self->sync_fd) TH_LOG("%s", m2m_strerror());
+	s = sync_file_status(self->sync_fd);
+	n = sync_file_fences(self->sync_fd, info, 4);
+	EXPECT_EQ(0, s) TH_LOG("F3: sync_file of the re-exported dma-buf: status %d, not active", s);
+	EXPECT_LT(0, n);
+	if (n > 0) {
+		EXPECT_STREQ(FENCE_DRIVER, info[0].driver_name);
+	}
+	ASSERT_TRUE(job_in_flight(&self->j))
+		TH_LOG("the job was done after %.1f ms, before the checks: they prove nothing",
+		       ms(now_us(), self->j.t_start));
+
+	/* The second importer's consumer waits on the dma-buf it was given. */
+	ASSERT_LT(0, poll_fd(self->reexport, POLLIN, TIMEOUT_MS) & POLLIN)
+		TH_LOG("F4: the fence never signalled");
+	waited = ms(now_us(), self->j.t_start);
+	EXPECT_LE(JOB_MS * 0.8, waited)
+		TH_LOG("F3: POLLIN on the re-exported dma-buf after %.1f ms of a %d ms job",
+		       waited, JOB_MS);
+	EXPECT_EQ(1, sync_file_status(self->sync_fd));
+	ASSERT_EQ(0, m2m_dqbuf(&self->j.dev, cap, &st, 100))
+		TH_LOG("F4: fence signalled but CAPTURE not dequeueable: %s", m2m_strerror());
+	ASSERT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
+
+	/* F4 through the second importer: the frame is there. */
+	map = dmabuf_mmap(self->reexport, len, PROT_READ);
+	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
+	dmabuf_sync(self->reexport, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	for (i = 0; i < len; i++)
+		bad += map[i] != job_frame_byte(&self->j, i, st.sequence);
+	dmabuf_sync(self->reexport, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	munmap(map, len);
+	EXPECT_EQ(0U, bad)
+		TH_LOG("F4: %zu of %zu bytes read through %s's re-export are not the frame",
+		       bad, len, variant->importer);
+	TH_LOG("%s: POLLIN on the re-exported dma-buf after %.1f ms of a %d ms job",
+	       variant->importer, waited, JOB_MS);
+}
+
+TEST_HARNESS_MAIN
