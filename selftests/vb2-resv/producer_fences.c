@@ -228,9 +228,6 @@ static double ms_since(uint64_t t0)
 	return (now_us() - t0) / 1000.0;
 }
 
-
-
-
 #define SKIP_IF_UNSUPPORTED(ret) do {					\
 	if ((ret) == -ENOENT)						\
 		SKIP(return, "no %s device: modprobe %s", driver_name(),	\
@@ -583,7 +580,6 @@ TEST_F(fence, hung_context_does_not_gate_another)
 		TH_LOG("F6/F14: the hung context's fence did not end in error");
 	close(hung_fd);
 }
-
 
 /*
  * F7, F8: jobs on one buffer publish fences of one context with strictly
