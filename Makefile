@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check build demo check clean distclean
+.PHONY: all help deps tree series-check packaging-check build demo bench check clean distclean
 
 all: demo
 
@@ -20,6 +20,7 @@ help:
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
 	@echo 'make packaging-check  the Arch package: extlinux hook tests, checksums, makepkg prepare(), board config'
+	@echo 'make bench      fence_bench in the VM: throughput and wake-up latency, fences off and on (BENCH_ARGS=)'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -43,6 +44,9 @@ build: tree
 
 demo: build
 	@$(V)/demo.sh
+
+bench: build
+	@$(V)/bench.sh
 
 check: build
 	@$(V)/check.sh

@@ -19,6 +19,10 @@ result $? "modprobe vgem"
 (cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh) 2>&1 | cat > "$OUT/kselftest.tap"
 grep -E '^# (not )?ok |^(not )?ok ' "$OUT/kselftest.tap"
 
+# The benchmark, short, so that 'make bench' cannot rot; its numbers are not judged here.
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -j 400 -r 1 -c 4 -l 10 > "$OUT/bench-short.md" 2>&1
+result $? "fence_bench runs (short; 'make bench' keeps the numbers)"
+
 # F1: a driver that does not opt in keeps its v4l2-compliance result; the
 # opted-in test device passes it too, streaming MMAP and, with buffers that
 # vim2m exports, DMABUF (-e).

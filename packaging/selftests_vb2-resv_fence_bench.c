@@ -1,0 +1,1 @@
+../selftests/vb2-resv/fence_bench.c

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What producer fences cost: run fence_bench in the VM and keep its table.
+#
+# The table goes to $CACHE/runs/bench/bench.md with the machine and the
+# command that produced it. Under QEMU TCG the absolute figures are not
+# hardware numbers; the ratios between fences off and on, measured side by
+# side in one boot, are the point.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lock_cache
+
+args=${BENCH_ARGS:--j 10000 -r 5 -c 16 -l 200}
+run=$CACHE/runs/bench
+rm -rf "$run"
+# The guest sees the host's / read-only: the plan reads its arguments here.
+echo "$args" > "$CACHE/bench-args"
+"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/bench.sh" "$run" 3600
+awk -f "$VMTEST_DIR/tap-summary.awk" "$run/results.tap" >/dev/null ||
+	die "the benchmark failed: $run/plan.log"
+{
+	echo "# fence_bench $args"
+	echo
+	echo "Measured $(date -u +%Y-%m-%d) in one boot of the test kernel ($(basename "$(ls -d "$STAGE"/modroot/lib/modules/* 2>/dev/null | head -n1)"))"
+	echo "under QEMU TCG (2 vCPUs, KASAN, lockdep) on $(nproc) host cores:"
+	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
+	echo "Command: make bench BENCH_ARGS=\"$args\""
+	echo
+	cat "$run/bench.md"
+	echo
+	echo "Where the time goes, fences on, over 2000 jobs (ftrace function profiler, times include callees):"
+	echo
+	cat "$run/profile.md"
+} > "$run/bench-report.md"
+cat "$run/bench-report.md"
