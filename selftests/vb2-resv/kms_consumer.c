@@ -49,12 +49,9 @@
 
 #include "kselftest_harness.h"
 #include "m2m_util.h"
+#include "vb2_resv_test.h"
 
-#define DEFAULT_DRIVER		"vb2-resv-test"
-#define TRANS_TIME_CTRL		"Transaction Time (msec)"
-#define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define KEEP_SWITCH_ENV		"VB2_RESV_KEEP_KILL_SWITCH"
-#define FENCE_DRIVER		"videobuf2"
 #define JOB_MS			500
 #define TIMEOUT_MS		5000
 #define STALE_BYTE		0x5a	/* CAPTURE before the job */
@@ -64,13 +61,6 @@
 #define REIMPORT_H		64
 #define FRAME_W			128	/* the CRTC's active area, see kms_open() */
 #define FRAME_H			128
-
-static const char *driver_name(void)
-{
-	const char *d = getenv("VB2_RESV_DRIVER");
-
-	return d && *d ? d : DEFAULT_DRIVER;
-}
 
 /* Error text of the DRM helpers, like m2m_strerror() for the V4L2 ones. */
 static char drm_errbuf[256];
@@ -640,15 +630,6 @@ static void restore_kill_switch(int *saved)
 		write_file(KILL_SWITCH, *saved ? "1" : "0");
 	*saved = -1;
 }
-
-#define SKIP_IF_UNSUPPORTED(ret) do {					\
-	if ((ret) == -ENOENT)						\
-		SKIP(return, "no %s device: modprobe %s", driver_name(),	\
-		     driver_name());					\
-	if ((ret) == -ENOTSUP)						\
-		SKIP(return, "%s lacks this test's control or format: %s",	\
-		     driver_name(), m2m_strerror());			\
-} while (0)
 
 /* What one nonblocking flip onto the CAPTURE buffer showed. */
 struct flip {

@@ -33,9 +33,8 @@
 
 #include "kselftest_harness.h"
 #include "m2m_util.h"
+#include "vb2_resv_test.h"
 
-#define DEFAULT_DRIVER		"vb2-resv-test"
-#define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define JOB_RESULT_CTRL		"Job Result"
 #define HOLD_RESV_CTRL		"Hold Reservation (msec)"
 #define JOB_DONE		0
@@ -46,21 +45,12 @@
 #define FRAME_W			64
 #define FRAME_H			64
 #define STALE_BYTE		0x5a
-#define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
 #define MEM_PARAM		"/sys/module/vb2_resv_test/parameters/mem"
-#define FENCE_DRIVER		"videobuf2"
 #define PDRV_DIR		"/sys/bus/platform/drivers/" DEFAULT_DRIVER
 #define STATS			"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define CMA_HEAP		"default_cma_region"
-
-static const char *driver_name(void)
-{
-	const char *d = getenv("VB2_RESV_DRIVER");
-
-	return d && *d ? d : DEFAULT_DRIVER;
-}
 
 /* One context with one buffer per queue and every CAPTURE plane exported. */
 struct job {
@@ -227,15 +217,6 @@ static double ms_since(uint64_t t0)
 {
 	return (now_us() - t0) / 1000.0;
 }
-
-#define SKIP_IF_UNSUPPORTED(ret) do {					\
-	if ((ret) == -ENOENT)						\
-		SKIP(return, "no %s device: modprobe %s", driver_name(),	\
-		     driver_name());					\
-	if ((ret) == -ENOTSUP)						\
-		SKIP(return, "%s lacks this test's control or format: %s",	\
-		     driver_name(), m2m_strerror());			\
-} while (0)
 
 /*
  * Open a context of the device, start a job of @job_ms ending in @result and

@@ -1,0 +1,1 @@
+../selftests/vb2-resv/vb2_resv_test.h
