@@ -513,12 +513,9 @@ static int job_open(struct job *j, uint32_t fourcc, uint32_t w, uint32_t h,
 	int ret;
 
 	job_init(j);
-	ret = m2m_open(&j->dev, driver_name());
+	ret = open_timed_context(&j->dev, job_ms);
 	if (ret)
 		return ret;
-	ret = m2m_set_ctrl_by_name(j->dev.fd, TRANS_TIME_CTRL, job_ms, NULL);
-	if (ret)
-		return ret == -ENOENT ? -ENOTSUP : ret;
 	ret = m2m_set_formats(&j->dev, fourcc, fourcc, w, h);
 	if (ret)
 		return ret;

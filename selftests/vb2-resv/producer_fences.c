@@ -111,12 +111,9 @@ static int job_open_n(struct job *j, uint32_t fourcc, int job_ms, int result,
 	uint8_t *map;
 	int ret;
 
-	ret = m2m_open(&j->dev, driver_name());
+	ret = open_timed_context(&j->dev, job_ms);
 	if (ret)
 		return ret;
-	ret = m2m_set_ctrl_by_name(j->dev.fd, TRANS_TIME_CTRL, job_ms, NULL);
-	if (ret)
-		return ret == -ENOENT ? -ENOTSUP : ret;
 	if (result >= 0) {
 		ret = m2m_set_ctrl_by_name(j->dev.fd, JOB_RESULT_CTRL, result, NULL);
 		if (ret)

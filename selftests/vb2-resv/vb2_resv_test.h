@@ -27,6 +27,20 @@ static inline const char *driver_name(void)
 }
 
 /*
+ * Open a context of the device and set its job time. Returns 0, -ENOENT
+ * (no device), -ENOTSUP (no job-time control) or another negative errno.
+ */
+static inline int open_timed_context(struct m2m_dev *dev, int job_ms)
+{
+	int ret = m2m_open(dev, driver_name());
+
+	if (ret)
+		return ret;
+	ret = m2m_set_ctrl_by_name(dev->fd, TRANS_TIME_CTRL, job_ms, NULL);
+	return ret == -ENOENT ? -ENOTSUP : ret;
+}
+
+/*
  * End the calling test with SKIP when @ret says the device is absent
  * (-ENOENT) or lacks a control or format the test needs (-ENOTSUP).
  */
