@@ -10,6 +10,20 @@ lock_cache
 
 frag=$VMTEST_DIR/x86_64.config
 logs=$CACHE/logs
+kmod_build=$CACHE/kmod-build
+kselftest_build=$CACHE/kselftest-build
+if [ "${KERNEL_FLAVOR:-}" = bench ]; then
+	# The benchmark kernel: x86_64.config without its last section, the
+	# debug options, built beside the test kernel (lib.sh picks BUILD and
+	# STAGE for the flavor).
+	mkdir -p "$CACHE"
+	awk '/^# --- Debug options/ { exit } { print }' "$VMTEST_DIR/x86_64.config" \
+		> "$CACHE/x86_64-bench.config"
+	frag=$CACHE/x86_64-bench.config
+	logs=$CACHE/logs/bench
+	kmod_build=$CACHE/kmod-build-bench
+	kselftest_build=$CACHE/kselftest-build-bench
+fi
 mkdir -p "$BUILD" "$logs" "$STAGE"
 kmake() { make -C "$TREE" O="$BUILD" -j"$JOBS" "$@"; }
 
@@ -35,17 +49,40 @@ cp "$BUILD/arch/x86/boot/bzImage" "$STAGE/bzImage"
 
 if [ -f "$REPO_DIR/kmod-vb2-resv-test/Kbuild" ]; then
 	say "building kmod-vb2-resv-test against $kver"
-	rsync -a --delete "$REPO_DIR/kmod-vb2-resv-test/" "$CACHE/kmod-build/"
-	logged kmod.log kmake M="$CACHE/kmod-build" W=1 modules
-	logged kmod.log kmake M="$CACHE/kmod-build" modules_install \
+	rsync -a --delete "$REPO_DIR/kmod-vb2-resv-test/" "$kmod_build/"
+	logged kmod.log kmake M="$kmod_build" W=1 modules
+	logged kmod.log kmake M="$kmod_build" modules_install \
 		INSTALL_MOD_PATH="$STAGE/modroot" INSTALL_MOD_STRIP=1
+fi
+
+# hantro-vpu and rockchip-rga without patches 2 and 3 (patch 1 does not touch
+# them: their base sources), built against the same kernel, so that the guest
+# shows the rk3399_fences tests failing with them: the tests check the drivers'
+# changes, not only the helper.
+unpatched=$CACHE/unpatched-drivers
+key="$(git -C "$TREE" rev-parse vmtest-base) $(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver"
+if [ "${KERNEL_FLAVOR:-}" != bench ] &&
+   { [ "$(cat "$unpatched/key" 2>/dev/null)" != "$key" ] ||
+     [ ! -f "$STAGE/unpatched/hantro-vpu.ko" ]; }; then
+	say "building hantro-vpu and rockchip-rga from the base sources (without patches 2 and 3)"
+	rm -rf "$unpatched" "$STAGE/unpatched"
+	mkdir -p "$unpatched" "$STAGE/unpatched"
+	git -C "$TREE" archive vmtest-base drivers/media/platform/verisilicon \
+		drivers/media/platform/rockchip/rga | tar -x -C "$unpatched"
+	for d in verisilicon rockchip/rga; do
+		logged unpatched.log kmake M="$unpatched/drivers/media/platform/$d" modules
+	done
+	cp "$unpatched/drivers/media/platform/verisilicon/hantro-vpu.ko" \
+	   "$unpatched/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
+	   "$STAGE/unpatched/"
+	echo "$key" > "$unpatched/key"
 fi
 
 targets=$(cd "$REPO_DIR/selftests" && ls -d -- */ | tr -d / | tr '\n' ' ')
 say "building selftests: $targets"
 rm -rf "$STAGE/kselftest"
 logged selftests.log make -C "$TREE/tools/testing/selftests" TARGETS="$targets" \
-	O="$CACHE/kselftest-build" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
+	O="$kselftest_build" KHDR_INCLUDES="-isystem $BUILD/usr/include" \
 	INSTALL_PATH="$STAGE/kselftest" install
 echo "$kver" > "$STAGE/kernel.release"
 say "built $kver: $STAGE"

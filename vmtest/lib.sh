@@ -7,9 +7,19 @@ CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vb2-resv}
 PATCHES=${PATCHES:-$REPO_DIR/patches}
 BASE_VERSION=$(cat "$VMTEST_DIR/base-version")
 TREE=$CACHE/tree
-BUILD=$CACHE/build-x86_64
-STAGE=$CACHE/stage
+# KERNEL_FLAVOR=bench: the benchmark kernel, the test kernel without its
+# debug options (make bench), built and staged beside it.
+if [ "${KERNEL_FLAVOR:-}" = bench ]; then
+	BUILD=$CACHE/build-x86_64-bench
+	STAGE=$CACHE/stage-bench
+else
+	BUILD=$CACHE/build-x86_64
+	STAGE=$CACHE/stage
+fi
 JOBS=${JOBS:-$(nproc)}
+# Guest-physical address of the RK3399 model's registers: run-vm.sh keeps
+# 128 KiB there from the guest kernel (memmap=), 64 KiB aligned, below 4 GiB.
+MODEL_REGS=0x40000000
 
 say() { printf 'vmtest: %s\n' "$*" >&2; }
 die() { printf 'vmtest: error: %s\n' "$*" >&2; exit 1; }

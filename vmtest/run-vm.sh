@@ -18,6 +18,9 @@ rm -f "$out/done" "$out/plan.rc" "$out/dmesg.txt" "$out"/*.tap
 cmdline="console=ttyS0 loglevel=4 panic=-1 root=/dev/root rootfstype=9p ro"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
 cmdline+=" init=$VMTEST_DIR/guest/init cma=64M kmemleak=on pci=noacpi"
+# 128 KiB of guest memory kept from the kernel: the registers of the RK3399
+# model (kmod-vb2-resv-test/vb2-resv-rk3399-model.c) that hantro and rga map.
+cmdline+=" memmap=128K\$$MODEL_REGS VMTEST_MODEL_REGS=$MODEL_REGS"
 cmdline+=" VMTEST_PLAN=$plan VMTEST_STAGE=$STAGE VMTEST_REPO=$REPO_DIR"
 
 say "booting $(cat "$STAGE/kernel.release") under QEMU TCG: $(basename "$plan") (limit ${limit}s)"

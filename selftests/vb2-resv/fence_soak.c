@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mount.h>
 
 #include <linux/videodev2.h>
 
@@ -28,9 +27,6 @@
 #define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define DEFAULT_JOBS		100000
 #define NBUFS			4
-#define TRACEFS			"/sys/kernel/tracing"
-#define EVENTS			TRACEFS "/events/dma_fence"
-#define HIST_TRIGGER		"hist:keys=context:size=256"
 
 static const char *driver_name(void)
 {
@@ -44,30 +40,6 @@ static long jobs_wanted(void)
 	const char *n = getenv("VB2_RESV_JOBS");
 
 	return n && atol(n) > 0 ? atol(n) : DEFAULT_JOBS;
-}
-
-/* Hits of fence context @context in the histogram of dma_fence event @event. */
-static long hist_hits(const char *event, uint64_t context, long *total)
-{
-	unsigned long long c, hits;
-	char path[128], line[256];
-	long n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), EVENTS "/%s/hist", event);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	*total = 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "{ context: %llu } hitcount: %llu", &c, &hits) != 2)
-			continue;
-		*total += hits;
-		if (c == context)
-			n = hits;
-	}
-	fclose(f);
-	return n;
 }
 
 FIXTURE(soak) {
@@ -102,10 +74,8 @@ static void close_all(FIXTURE_DATA(soak) *self)
 FIXTURE_TEARDOWN(soak)
 {
 	close_all(self);
-	if (self->triggers) {
-		write_file(EVENTS "/dma_fence_init/trigger", "!" HIST_TRIGGER);
-		write_file(EVENTS "/dma_fence_destroy/trigger", "!" HIST_TRIGGER);
-	}
+	if (self->triggers)
+		fence_hist_stop();
 }
 
 /*
@@ -128,16 +98,11 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	if (access(DMABUF_BUFINFO, R_OK))
 		SKIP(return, "needs debugfs mounted: %s", DMABUF_BUFINFO);
-	if (access(EVENTS, F_OK))
-		mount("nodev", TRACEFS, "tracefs", 0, NULL);
-	if (access(EVENTS, F_OK))
-		SKIP(return, "needs tracefs with the dma_fence events (%s)", EVENTS);
-	ret = write_file(EVENTS "/dma_fence_init/trigger", HIST_TRIGGER);
-	if (ret == -EINVAL || ret == -ENODEV)
-		SKIP(return, "needs CONFIG_HIST_TRIGGERS");
-	ASSERT_EQ(0, ret) TH_LOG("cannot add a hist trigger: %s", strerror(-ret));
+	ret = fence_hist_start();
+	if (ret == -ENOENT || ret == -EOPNOTSUPP)
+		SKIP(return, "needs %s", m2m_strerror());
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	self->triggers = true;
-	ASSERT_EQ(0, write_file(EVENTS "/dma_fence_destroy/trigger", HIST_TRIGGER));
 
 	ret = m2m_set_ctrl_by_name(self->dev.fd, TRANS_TIME_CTRL, 0, NULL);
 	if (ret == -ENOENT)
@@ -188,8 +153,8 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 	}
 
 	close_all(self);
-	created = hist_hits("dma_fence_init", context, &total_c);
-	freed = hist_hits("dma_fence_destroy", context, &total_f);
+	ASSERT_EQ(0, fence_hist_count(context, &created, &freed, &total_c,
+				      &total_f)) TH_LOG("%s", m2m_strerror());
 	TH_LOG("context %llu: %ld fences created, %ld freed (all contexts: %ld, %ld)",
 	       (unsigned long long)context, created, freed, total_c, total_f);
 	EXPECT_EQ(done, created) TH_LOG("F8: not one fence per job");

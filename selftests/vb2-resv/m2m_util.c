@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <linux/dma-buf.h>
@@ -78,7 +79,7 @@ static bool is_output(const struct m2m_queue *q)
  * If @path is an M2M node of @driver, return 0 and fill @cap; otherwise
  * return a negative errno (-ENODEV for "some other device").
  */
-static int probe_node(const char *path, const char *driver,
+static int probe_node(const char *path, const char *driver, const char *card,
 		      struct v4l2_capability *cap)
 {
 	uint32_t caps;
@@ -99,6 +100,8 @@ static int probe_node(const char *path, const char *driver,
 	    !(caps & (V4L2_CAP_VIDEO_M2M | V4L2_CAP_VIDEO_M2M_MPLANE)) ||
 	    !(caps & V4L2_CAP_STREAMING))
 		ret = -ENODEV;
+	if (card && !strstr((const char *)cap->card, card))
+		ret = -ENODEV;
 out:
 	close(fd);
 	return ret;
@@ -113,6 +116,11 @@ static void init_queue(struct m2m_queue *q, enum v4l2_buf_type type,
 }
 
 int m2m_open(struct m2m_dev *dev, const char *driver)
+{
+	return m2m_open_card(dev, driver, NULL);
+}
+
+int m2m_open_card(struct m2m_dev *dev, const char *driver, const char *card)
 {
 	struct v4l2_capability cap;
 	char path[32], denied[32] = "";
@@ -136,7 +144,7 @@ int m2m_open(struct m2m_dev *dev, const char *driver)
 		if (n >= best)
 			continue;
 		snprintf(path, sizeof(path), "/dev/video%u", n);
-		ret = probe_node(path, driver, &cap);
+		ret = probe_node(path, driver, card, &cap);
 		if (!ret)
 			best = n;
 		else if (ret == -EACCES || ret == -EPERM)
@@ -147,9 +155,11 @@ int m2m_open(struct m2m_dev *dev, const char *driver)
 	if (best == ~0u) {
 		if (denied[0])
 			return fail(-ENOENT,
-				    "no M2M device with driver \"%s\" (could not open %s)",
-				    driver, denied);
-		return fail(-ENOENT, "no M2M device with driver \"%s\"", driver);
+				    "no M2M device with driver \"%s\"%s%s (could not open %s)",
+				    driver, card ? " and card *" : "",
+				    card ? card : "", denied);
+		return fail(-ENOENT, "no M2M device with driver \"%s\"%s%s",
+			    driver, card ? " and card *" : "", card ? card : "");
 	}
 
 	snprintf(dev->path, sizeof(dev->path), "/dev/video%u", best);
@@ -282,6 +292,19 @@ int m2m_set_formats(struct m2m_dev *dev, uint32_t out_fourcc,
 	return set_fmt(dev, &dev->cap, cap_fourcc, width, height);
 }
 
+int m2m_set_encoder_formats(struct m2m_dev *dev, uint32_t raw_fourcc,
+			    uint32_t coded_fourcc, uint32_t width,
+			    uint32_t height)
+{
+	int ret;
+
+	/* CAPTURE first: an encoder derives the raw formats from it. */
+	ret = set_fmt(dev, &dev->cap, coded_fourcc, width, height);
+	if (ret)
+		return ret;
+	return set_fmt(dev, &dev->out, raw_fourcc, width, height);
+}
+
 static void init_v4l2_buf(struct m2m_dev *dev, struct m2m_queue *q,
 			  struct v4l2_buffer *b, struct v4l2_plane *planes,
 			  unsigned int index)
@@ -404,6 +427,12 @@ int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
 
 int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index)
 {
+	return m2m_qbuf_request(dev, q, index, -1);
+}
+
+int m2m_qbuf_request(struct m2m_dev *dev, struct m2m_queue *q,
+		     unsigned int index, int request_fd)
+{
 	bool dmabuf = q->memory == V4L2_MEMORY_DMABUF;
 	struct v4l2_plane planes[VIDEO_MAX_PLANES];
 	struct v4l2_buffer b;
@@ -429,8 +458,13 @@ int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index)
 		if (dmabuf)
 			b.m.fd = q->bufs[index].fd[0];
 	}
+	if (request_fd >= 0) {
+		b.flags |= V4L2_BUF_FLAG_REQUEST_FD;
+		b.request_fd = request_fd;
+	}
 	if (xioctl(dev->fd, VIDIOC_QBUF, &b))
-		return fail(-errno, "VIDIOC_QBUF(%s, %u)", q->name, index);
+		return fail(-errno, "VIDIOC_QBUF(%s, %u%s)", q->name, index,
+			    request_fd >= 0 ? ", request" : "");
 	return 0;
 }
 
@@ -810,3 +844,80 @@ int write_file(const char *path, const char *s)
 	return ret;
 }
 
+
+#define FENCE_HIST_TRIGGER	"hist:keys=context:size=256"
+
+int fence_hist_start(void)
+{
+	int ret;
+
+	if (access(DMA_FENCE_EVENTS, F_OK))
+		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	if (access(DMA_FENCE_EVENTS, F_OK))
+		return fail(-ENOENT, "no %s: tracefs and CONFIG_TRACING",
+			    DMA_FENCE_EVENTS);
+	ret = write_file(DMA_FENCE_EVENTS "/dma_fence_init/trigger",
+			 FENCE_HIST_TRIGGER);
+	if (ret == -EINVAL || ret == -ENODEV)
+		return fail(-EOPNOTSUPP, "no hist triggers: CONFIG_HIST_TRIGGERS");
+	if (ret)
+		return fail(ret, "adding a hist trigger to dma_fence_init");
+	ret = write_file(DMA_FENCE_EVENTS "/dma_fence_destroy/trigger",
+			 FENCE_HIST_TRIGGER);
+	if (ret) {
+		fence_hist_stop();
+		return fail(ret, "adding a hist trigger to dma_fence_destroy");
+	}
+	return 0;
+}
+
+void fence_hist_stop(void)
+{
+	write_file(DMA_FENCE_EVENTS "/dma_fence_init/trigger",
+		   "!" FENCE_HIST_TRIGGER);
+	write_file(DMA_FENCE_EVENTS "/dma_fence_destroy/trigger",
+		   "!" FENCE_HIST_TRIGGER);
+}
+
+/* Hits of @context in the histogram of dma_fence event @event. */
+static int hist_hits(const char *event, uint64_t context, long *hits,
+		     long *total)
+{
+	unsigned long long c, n;
+	char path[128], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), DMA_FENCE_EVENTS "/%s/hist", event);
+	f = fopen(path, "r");
+	if (!f)
+		return fail(-errno, "open(%s)", path);
+	*hits = 0;
+	*total = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "{ context: %llu } hitcount: %llu", &c, &n) != 2)
+			continue;
+		*total += n;
+		if (c == context)
+			*hits = n;
+	}
+	fclose(f);
+	return 0;
+}
+
+int fence_hist_count(uint64_t context, long *created, long *freed,
+		     long *all_created, long *all_freed)
+{
+	long all_c, all_f;
+	int ret;
+
+	ret = hist_hits("dma_fence_init", context, created, &all_c);
+	if (!ret)
+		ret = hist_hits("dma_fence_destroy", context, freed, &all_f);
+	if (ret)
+		return ret;
+	if (all_created)
+		*all_created = all_c;
+	if (all_freed)
+		*all_freed = all_f;
+	return 0;
+}

@@ -83,6 +83,8 @@ const char *m2m_fourcc_str(uint32_t fourcc, char buf[8]);
  * such device exists (the caller should skip), or another negative errno.
  */
 int m2m_open(struct m2m_dev *dev, const char *driver);
+/* The same, among the nodes whose VIDIOC_QUERYCAP card contains @card. */
+int m2m_open_card(struct m2m_dev *dev, const char *driver, const char *card);
 void m2m_close(struct m2m_dev *dev);
 
 /*
@@ -92,6 +94,14 @@ void m2m_close(struct m2m_dev *dev);
  */
 int m2m_set_formats(struct m2m_dev *dev, uint32_t out_fourcc,
 		    uint32_t cap_fourcc, uint32_t width, uint32_t height);
+
+/*
+ * The same for an encoder, which derives its raw (OUTPUT) formats from the
+ * coded (CAPTURE) one: CAPTURE first.
+ */
+int m2m_set_encoder_formats(struct m2m_dev *dev, uint32_t raw_fourcc,
+			    uint32_t coded_fourcc, uint32_t width,
+			    uint32_t height);
 
 /*
  * VIDIOC_REQBUFS(MMAP) for @count buffers and mmap of every plane (count == 0
@@ -108,6 +118,9 @@ int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
 
 /* Queue buffer @index; OUTPUT planes carry q->bufs[index].bytesused. */
 int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index);
+/* The same, as part of media request @request_fd (stateless codecs). */
+int m2m_qbuf_request(struct m2m_dev *dev, struct m2m_queue *q,
+		     unsigned int index, int request_fd);
 
 /*
  * Dequeue one buffer, waiting at most @timeout_ms (poll on the video node).
@@ -170,6 +183,23 @@ int sync_file_fences(int fd, struct sync_fence_info *info, unsigned int max);
  */
 #define DMABUF_BUFINFO	"/sys/kernel/debug/dma_buf/bufinfo"
 int dmabuf_resv_fences(int fd, uint64_t *context, uint64_t *seqno, int max);
+
+/*
+ * Count the fence objects each fence context creates and frees, with the
+ * kernel's own trace events: hist triggers, keyed by context, on
+ * dma_fence_init and dma_fence_destroy (CONFIG_HIST_TRIGGERS). Start returns
+ * 0, -ENOENT without tracefs's dma_fence events, -EOPNOTSUPP without hist
+ * triggers, or another negative errno; it mounts tracefs if needed.
+ */
+#define DMA_FENCE_EVENTS	"/sys/kernel/tracing/events/dma_fence"
+int fence_hist_start(void);
+void fence_hist_stop(void);
+/*
+ * Fences of @context created and freed since fence_hist_start(); @all_created
+ * and @all_freed, if not NULL, get the totals over every context.
+ */
+int fence_hist_count(uint64_t context, long *created, long *freed,
+		     long *all_created, long *all_freed);
 
 /* Small sysfs/debugfs files: 0 or a negative errno. */
 int read_int_file(const char *path, int *val);

@@ -21,21 +21,33 @@ video_node() {
 	return 1
 }
 
-# compliance NAME ARGS...: run v4l2-compliance on video device NAME, keep its log.
-compliance() {
-	name=$1
-	shift
-	log=$OUT/v4l2-compliance-$name.log
+# compliance_run NAME LOG ARGS...: v4l2-compliance on video device NAME into
+# LOG; prints its Total line, returns its status (1 if there is no such device).
+compliance_run() {
+	name=$1 log=$2
+	shift 2
 	if ! dev=$(video_node "$name"); then
 		echo "no video device named $name" > "$log"
-		result 1 "v4l2-compliance $* on $name (device missing)"
-		return
+		return 1
 	fi
 	v4l2-compliance --version > "$log" 2>&1
 	v4l2-compliance -d "$dev" "$@" >> "$log" 2>&1
 	rc=$?
 	grep '^Total' "$log" | sed "s|^|# $name: |"
-	result $rc "v4l2-compliance $* on $name"
+	return $rc
+}
+
+# compliance_counts LOG: the counts of LOG's Total line, without the node name.
+compliance_counts() {
+	sed -n 's/^Total for [^:]*: //p' "$1"
+}
+
+# compliance NAME ARGS...: run v4l2-compliance on video device NAME, keep its log.
+compliance() {
+	name=$1
+	shift
+	compliance_run "$name" "$OUT/v4l2-compliance-$name.log" "$@"
+	result $? "v4l2-compliance $* on $name"
 }
 
 # kmemleak_scan: report suspected leaks into dmesg, where the host's scan finds them.

@@ -1,0 +1,865 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A register-level stand-in for the RK3399 VPU (VEPU2/VDPU2) and RGA, so that
+ * the real hantro-vpu and rockchip-rga drivers probe, run jobs, take
+ * interrupts and reset the blocks in a virtual machine.
+ *
+ * What it is: a test fixture for the dma_resv producer-fence series. It adds
+ * device-tree nodes with the RK3399 compatibles under the root node, gives
+ * them register space in a reserved carve-out of guest memory (boot with
+ * memmap=128K$<addr> and load with regs=<addr>), fixed-rate clocks, reset
+ * lines and an interrupt controller. A kernel thread polls the registers:
+ * when a driver starts a job, the model writes a pattern the test chooses
+ * into the destination buffer at the DMA address the driver programmed, sets
+ * the status bits the driver's interrupt handler reads and raises the
+ * interrupt from hard interrupt context. Per block, a job completes, completes
+ * with an error status, or hangs until the driver resets the block.
+ *
+ * What it is not: an emulator. It encodes, decodes and converts nothing; it
+ * models only the registers the drivers' job, interrupt and reset paths use,
+ * it assumes DMA addresses are physical addresses of RAM (no IOMMU), and it
+ * refuses to load on a machine that has the real blocks in its device tree.
+ */
+
+#include <linux/clk-provider.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/irq.h>
+#include <linux/irq_work.h>
+#include <linux/irqdomain.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_platform.h>
+#include <linux/platform_device.h>
+#include <linux/reset-controller.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+
+#define MODEL_SIZE		SZ_128K
+#define MODEL_VPU_OFFSET	0x0
+#define MODEL_VPU_SIZE		0x800
+#define MODEL_RGA_OFFSET	SZ_64K
+#define MODEL_RGA_SIZE		SZ_64K
+#define MODEL_PHANDLE		0x7e5a3399
+
+/* VEPU2, from drivers/media/platform/verisilicon/rockchip_vpu2_regs.h */
+#define VEPU_STR_BUF_LIMIT	0x0d4
+#define VEPU_ADDR_OUTPUT_STREAM	0x134
+#define VEPU_ENCODE_START	0x19c
+#define VEPU_ENCODE_ENABLE	BIT(0)
+#define VEPU_INTERRUPT		0x1b4
+#define VEPU_INT_BUS_ERROR	BIT(4)
+#define VEPU_INT_FRAME_READY	BIT(1)
+#define VEPU_INT_BIT		BIT(0)
+
+/* VDPU2, 0x400 into the VPU's registers */
+#define VDPU_BASE		0x400
+#define VDPU_INTERRUPT		(VDPU_BASE + 0x0dc)
+#define VDPU_INT_ERROR		BIT(12)
+#define VDPU_INT_RDY		BIT(4)
+#define VDPU_INT_IRQ		BIT(0)
+#define VDPU_EN_FLAGS		(VDPU_BASE + 0x0e4)
+#define VDPU_DEC_E		BIT(0)
+#define VDPU_SOFT_RESET		(VDPU_BASE + 0x0e8)
+#define VDPU_DEC_OUT_BASE	(VDPU_BASE + 0x0fc)
+
+/* RGA2, from drivers/media/platform/rockchip/rga/rga-hw.h */
+#define RGA_CMD_CTRL		0x0004
+#define RGA_CMD_BASE		0x0008
+#define RGA_INT			0x0010
+#define RGA_INT_ERROR		BIT(0)
+#define RGA_INT_CMD_FINISHED	BIT(2)
+#define RGA_VERSION_INFO	0x0028
+#define RGA_MODE_BASE_REG	0x0100
+#define RGA_DST_Y_RGB_BASE	0x013c
+#define RGA_MMU_DST_BASE	0x0178
+#define RGA_CMDBUF_SIZE		0x80
+#define RGA_VERSION		0x03020000	/* 3.2, as on RK3399 */
+
+/* What the model writes into a destination buffer for one job */
+#define MODEL_OUTPUT_BYTES	SZ_4K
+
+enum model_mode {
+	MODEL_COMPLETE = 0,	/* the job's "done" status */
+	MODEL_ERROR = 1,	/* an error status */
+	MODEL_HANG = 2,		/* no interrupt until the driver resets */
+};
+
+enum model_block_id { BLOCK_VEPU, BLOCK_VDPU, BLOCK_RGA, NUM_BLOCKS };
+
+enum model_reset_id { RESET_RGA_CORE, RESET_RGA_AXI, RESET_RGA_AHB, NUM_RESETS };
+
+enum model_clk_id {
+	CLK_VPU_ACLK, CLK_VPU_HCLK, CLK_RGA_ACLK, CLK_RGA_HCLK, CLK_RGA_SCLK,
+	NUM_CLKS
+};
+
+struct model;
+
+struct model_block {
+	struct model *model;
+	const char *name;
+	void __iomem *regs;
+	unsigned int hwirq;
+	struct irq_work irq_work;
+	/* protects the fields below */
+	spinlock_t lock;
+	bool busy;
+	unsigned int gen;		/* bumped by every reset */
+	u64 start_ns;
+	u32 job_mode;
+	/* debugfs: the next jobs' behaviour */
+	u32 mode;
+	u32 latency_ms;
+	u8 pattern;
+	/* debugfs: what happened */
+	u32 jobs, errors, hangs, resets, bad_addr;
+};
+
+struct model {
+	void __iomem *base;
+	struct of_changeset ocs_model, ocs_blocks;
+	struct device_node *np, *vpu_np, *rga_np;
+	struct irq_domain *domain;
+	struct clk_hw_onecell_data *clks;
+	struct reset_controller_dev rcdev;
+	struct platform_device *vpu_pdev, *rga_pdev;
+	bool vpu_created, rga_created;
+	struct task_struct *thread;
+	struct dentry *debugfs;
+	struct model_block block[NUM_BLOCKS];
+};
+
+static unsigned long regs;
+module_param(regs, ulong, 0444);
+MODULE_PARM_DESC(regs, "physical address of a reserved 128 KiB carve-out (memmap=128K$<addr>); the model loads only with it");
+
+static unsigned int poll_us = 500;
+module_param(poll_us, uint, 0444);
+MODULE_PARM_DESC(poll_us, "how often the model looks at the registers, in microseconds");
+
+static struct model *the_model;
+
+/*
+ * Write @len bytes of @pattern at physical address @phys, as the block's DMA
+ * would. Only RAM is written: anything else is counted and left alone.
+ */
+static void model_dma_fill(struct model_block *b, phys_addr_t phys,
+			   size_t len, u8 pattern)
+{
+	void *p;
+
+	if (!phys || region_intersects(phys, len, IORESOURCE_SYSTEM_RAM,
+				       IORES_DESC_NONE) != REGION_INTERSECTS)
+		goto bad;
+	p = memremap(phys, len, MEMREMAP_WB);
+	if (!p)
+		goto bad;
+	memset(p, pattern, len);
+	memunmap(p);
+	return;
+bad:
+	b->bad_addr++;
+}
+
+static bool model_dma_read32(struct model_block *b, phys_addr_t phys, u32 *val)
+{
+	u32 *p;
+
+	if (!phys || region_intersects(phys, sizeof(*val), IORESOURCE_SYSTEM_RAM,
+				       IORES_DESC_NONE) != REGION_INTERSECTS)
+		goto bad;
+	p = memremap(phys, sizeof(*val), MEMREMAP_WB);
+	if (!p)
+		goto bad;
+	*val = le32_to_cpu(*(__le32 *)p);
+	memunmap(p);
+	return true;
+bad:
+	b->bad_addr++;
+	return false;
+}
+
+/* Is a job started that the model has not seen yet? Called with b->lock. */
+static bool model_job_started(struct model_block *b)
+{
+	u32 val;
+
+	switch (b - b->model->block) {
+	case BLOCK_VEPU:
+		return readl(b->regs + VEPU_ENCODE_START) & VEPU_ENCODE_ENABLE;
+	case BLOCK_VDPU:
+		return readl(b->regs + VDPU_EN_FLAGS) & VDPU_DEC_E;
+	case BLOCK_RGA:
+		/* The start bit clears itself once the command is fetched. */
+		val = readl(b->regs + RGA_CMD_CTRL);
+		if (!(val & BIT(0)))
+			return false;
+		writel(val & ~BIT(0), b->regs + RGA_CMD_CTRL);
+		return true;
+	}
+	return false;
+}
+
+/* Has the driver stopped the job (a reset) while it ran? Called with b->lock. */
+static bool model_job_stopped(struct model_block *b)
+{
+	switch (b - b->model->block) {
+	case BLOCK_VEPU:
+		return !(readl(b->regs + VEPU_ENCODE_START) & VEPU_ENCODE_ENABLE);
+	case BLOCK_VDPU:
+		return !(readl(b->regs + VDPU_EN_FLAGS) & VDPU_DEC_E);
+	}
+	/* The RGA is stopped by its reset lines: model_reset_assert(). */
+	return false;
+}
+
+/* Write the job's output where the driver told the block to. No lock held. */
+static u32 model_job_output(struct model_block *b, u8 pattern)
+{
+	phys_addr_t cmd, table;
+	u32 out, dst, page;
+	size_t len;
+
+	switch (b - b->model->block) {
+	case BLOCK_VEPU:
+		/* The bitstream, after the header the driver wrote itself */
+		out = readl(b->regs + VEPU_ADDR_OUTPUT_STREAM);
+		len = min_t(u32, readl(b->regs + VEPU_STR_BUF_LIMIT),
+			    MODEL_OUTPUT_BYTES);
+		model_dma_fill(b, out, len, pattern);
+		return len;
+	case BLOCK_VDPU:
+		/* The start of the decoded picture */
+		out = readl(b->regs + VDPU_DEC_OUT_BASE);
+		model_dma_fill(b, out, MODEL_OUTPUT_BYTES, pattern);
+		return MODEL_OUTPUT_BYTES;
+	case BLOCK_RGA:
+		/*
+		 * The destination, through the RGA's own MMU: the command
+		 * buffer holds the page table's address and the destination's
+		 * address in the table's space; the table holds page addresses.
+		 */
+		cmd = readl(b->regs + RGA_CMD_BASE);
+		if (!model_dma_read32(b, cmd + RGA_MMU_DST_BASE - RGA_MODE_BASE_REG,
+				      &out) ||
+		    !model_dma_read32(b, cmd + RGA_DST_Y_RGB_BASE - RGA_MODE_BASE_REG,
+				      &dst))
+			return 0;
+		table = (phys_addr_t)out << 4;
+		if (!model_dma_read32(b, table + (dst >> PAGE_SHIFT) * 4, &page))
+			return 0;
+		len = PAGE_SIZE - offset_in_page(dst);
+		model_dma_fill(b, page + offset_in_page(dst), len, pattern);
+		return len;
+	}
+	return 0;
+}
+
+/* Set the status the driver's interrupt handler reads. Called with b->lock. */
+static void model_job_status(struct model_block *b, bool error, u32 len)
+{
+	u32 val;
+
+	switch (b - b->model->block) {
+	case BLOCK_VEPU:
+		writel(len * 8, b->regs + VEPU_STR_BUF_LIMIT);
+		writel(VEPU_INT_BIT | (error ? VEPU_INT_BUS_ERROR :
+					       VEPU_INT_FRAME_READY),
+		       b->regs + VEPU_INTERRUPT);
+		val = readl(b->regs + VEPU_ENCODE_START);
+		writel(val & ~VEPU_ENCODE_ENABLE, b->regs + VEPU_ENCODE_START);
+		break;
+	case BLOCK_VDPU:
+		/*
+		 * As the VDPU2 reports a decoding error: the interrupt bit
+		 * with the error bit instead of the ready bit.
+		 */
+		writel(VDPU_INT_IRQ | (error ? VDPU_INT_ERROR : VDPU_INT_RDY),
+		       b->regs + VDPU_INTERRUPT);
+		val = readl(b->regs + VDPU_EN_FLAGS);
+		writel(val & ~VDPU_DEC_E, b->regs + VDPU_EN_FLAGS);
+		break;
+	case BLOCK_RGA:
+		val = readl(b->regs + RGA_INT);
+		val |= error ? RGA_INT_ERROR : RGA_INT_CMD_FINISHED;
+		writel(val, b->regs + RGA_INT);
+		break;
+	}
+}
+
+/*
+ * Side effects of register writes that real hardware acts on at once: the
+ * VDPU's soft reset bit and the RGA's interrupt-clear bits. Called with
+ * b->lock.
+ */
+static void model_reg_side_effects(struct model_block *b)
+{
+	u32 val;
+
+	switch (b - b->model->block) {
+	case BLOCK_VDPU:
+		if (readl(b->regs + VDPU_SOFT_RESET) & BIT(0)) {
+			writel(0, b->regs + VDPU_SOFT_RESET);
+			writel(0, b->regs + VDPU_INTERRUPT);
+		}
+		break;
+	case BLOCK_RGA:
+		val = readl(b->regs + RGA_INT);
+		if (val & 0xf0)
+			writel(val & ~(0xf0 | ((val >> 4) & 0xf)),
+			       b->regs + RGA_INT);
+		break;
+	}
+}
+
+static void model_stop_job(struct model_block *b)
+{
+	if (b->busy) {
+		b->busy = false;
+		b->resets++;
+		if (b->job_mode == MODEL_HANG)
+			b->hangs++;
+	}
+	b->gen++;
+}
+
+static void model_step(struct model_block *b)
+{
+	unsigned long flags;
+	unsigned int gen;
+	bool error;
+	u8 pattern;
+	u32 len;
+
+	spin_lock_irqsave(&b->lock, flags);
+	model_reg_side_effects(b);
+	if (!b->busy) {
+		if (model_job_started(b)) {
+			b->busy = true;
+			b->start_ns = ktime_get_ns();
+			b->job_mode = READ_ONCE(b->mode);
+			b->jobs++;
+		}
+	} else if (model_job_stopped(b)) {
+		model_stop_job(b);
+	}
+	if (!b->busy || b->job_mode == MODEL_HANG ||
+	    ktime_get_ns() - b->start_ns <
+	    (u64)READ_ONCE(b->latency_ms) * NSEC_PER_MSEC) {
+		spin_unlock_irqrestore(&b->lock, flags);
+		return;
+	}
+	gen = b->gen;
+	pattern = b->pattern;
+	error = b->job_mode == MODEL_ERROR;
+	spin_unlock_irqrestore(&b->lock, flags);
+
+	/* The block's DMA: outside the lock, the reset callback takes it. */
+	len = model_job_output(b, pattern);
+
+	spin_lock_irqsave(&b->lock, flags);
+	if (b->busy && b->gen == gen) {
+		b->busy = false;
+		if (error)
+			b->errors++;
+		model_job_status(b, error, len);
+		irq_work_queue(&b->irq_work);
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+}
+
+static int model_thread(void *data)
+{
+	struct model *m = data;
+	int i;
+
+	while (!kthread_should_stop()) {
+		for (i = 0; i < NUM_BLOCKS; i++)
+			model_step(&m->block[i]);
+		usleep_range(poll_us, 2 * poll_us);
+	}
+	return 0;
+}
+
+/* The block raises its interrupt line: hard interrupt context, as on hardware. */
+static void model_irq_work(struct irq_work *work)
+{
+	struct model_block *b = container_of(work, struct model_block, irq_work);
+
+	generic_handle_domain_irq(b->model->domain, b->hwirq);
+}
+
+static void model_irq_noop(struct irq_data *d)
+{
+}
+
+static struct irq_chip model_irq_chip = {
+	.name = "rk3399-model",
+	.irq_mask = model_irq_noop,
+	.irq_unmask = model_irq_noop,
+};
+
+static int model_irq_map(struct irq_domain *d, unsigned int virq,
+			 irq_hw_number_t hwirq)
+{
+	irq_set_chip_and_handler(virq, &model_irq_chip, handle_simple_irq);
+	irq_set_chip_data(virq, d->host_data);
+	return 0;
+}
+
+static const struct irq_domain_ops model_irq_ops = {
+	.map = model_irq_map,
+	.xlate = irq_domain_xlate_onecell,
+};
+
+/* Any of the RGA's reset lines stops a running job and clears the block. */
+static int model_reset_assert(struct reset_controller_dev *rcdev,
+			      unsigned long id)
+{
+	struct model *m = container_of(rcdev, struct model, rcdev);
+	struct model_block *b = &m->block[BLOCK_RGA];
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	if (id == RESET_RGA_CORE) {
+		model_stop_job(b);
+		writel(0, b->regs + RGA_CMD_CTRL);
+		writel(0, b->regs + RGA_INT);
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+	return 0;
+}
+
+static int model_reset_deassert(struct reset_controller_dev *rcdev,
+				unsigned long id)
+{
+	return 0;
+}
+
+static const struct reset_control_ops model_reset_ops = {
+	.assert = model_reset_assert,
+	.deassert = model_reset_deassert,
+};
+
+/* Apply @ocs, or undo what was added to it; false on failure. */
+static int model_apply(struct of_changeset *ocs, int ret)
+{
+	/* The adds fail only for want of memory. */
+	ret = ret ? -ENOMEM : of_changeset_apply(ocs);
+	if (ret)
+		of_changeset_destroy(ocs);
+	return ret;
+}
+
+/*
+ * The model's own node: interrupt controller, clock and reset provider. The
+ * clock framework wants it available, but a platform device for it, which no
+ * driver would bind and which fw_devlink would make the blocks wait for, is
+ * not wanted: it sits in a disabled container, whose children get no device.
+ */
+static int model_add_provider_node(struct model *m)
+{
+	struct of_changeset *ocs = &m->ocs_model;
+	struct device_node *container;
+	int ret = 0;
+
+	of_changeset_init(ocs);
+	container = of_changeset_create_node(ocs, of_root,
+					     "vb2-resv-rk3399-model");
+	m->np = container ? of_changeset_create_node(ocs, container,
+						     "controller") : NULL;
+	if (!m->np) {
+		of_changeset_destroy(ocs);
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret |= of_changeset_add_prop_string(ocs, container, "status",
+					    "disabled");
+	ret |= of_changeset_add_prop_string(ocs, m->np, "compatible",
+					    "vb2-resv,rk3399-model");
+	ret |= of_changeset_add_prop_bool(ocs, m->np, "interrupt-controller");
+	ret |= of_changeset_add_prop_u32(ocs, m->np, "#interrupt-cells", 1);
+	ret |= of_changeset_add_prop_u32(ocs, m->np, "#clock-cells", 1);
+	ret |= of_changeset_add_prop_u32(ocs, m->np, "#reset-cells", 1);
+	ret |= of_changeset_add_prop_u32(ocs, m->np, "phandle", MODEL_PHANDLE);
+	ret = model_apply(ocs, ret);
+	/*
+	 * Attaching a node reads its phandle from the properties it has then,
+	 * and the changeset adds them after the node: set it now, before the
+	 * blocks' nodes point at it.
+	 */
+	if (!ret)
+		m->np->phandle = MODEL_PHANDLE;
+out:
+	/* The changeset holds the nodes; the model keeps a reference to m->np. */
+	of_node_put(container);
+	if (ret) {
+		of_node_put(m->np);
+		m->np = NULL;
+	}
+	return ret;
+}
+
+/* The blocks' nodes, as in rk3399.dtsi, pointing at the model's node. */
+static int model_add_block_nodes(struct model *m)
+{
+	static const char * const vpu_irq_names[] = { "vepu", "vdpu" };
+	static const char * const vpu_clk_names[] = { "aclk", "hclk" };
+	static const char * const rga_clk_names[] = { "aclk", "hclk", "sclk" };
+	static const char * const rga_reset_names[] = { "core", "axi", "ahb" };
+	const u32 vpu_reg[] = { upper_32_bits(regs + MODEL_VPU_OFFSET),
+				lower_32_bits(regs + MODEL_VPU_OFFSET),
+				0, MODEL_VPU_SIZE };
+	const u32 rga_reg[] = { upper_32_bits(regs + MODEL_RGA_OFFSET),
+				lower_32_bits(regs + MODEL_RGA_OFFSET),
+				0, MODEL_RGA_SIZE };
+	const u32 vpu_irqs[] = { BLOCK_VEPU, BLOCK_VDPU };
+	const u32 vpu_clks[] = { MODEL_PHANDLE, CLK_VPU_ACLK,
+				 MODEL_PHANDLE, CLK_VPU_HCLK };
+	const u32 rga_irqs[] = { BLOCK_RGA };
+	const u32 rga_clks[] = { MODEL_PHANDLE, CLK_RGA_ACLK,
+				 MODEL_PHANDLE, CLK_RGA_HCLK,
+				 MODEL_PHANDLE, CLK_RGA_SCLK };
+	const u32 rga_resets[] = { MODEL_PHANDLE, RESET_RGA_CORE,
+				   MODEL_PHANDLE, RESET_RGA_AXI,
+				   MODEL_PHANDLE, RESET_RGA_AHB };
+	struct of_changeset *ocs = &m->ocs_blocks;
+	char name[48];
+	int ret = 0;
+
+	of_changeset_init(ocs);
+
+	snprintf(name, sizeof(name), "video-codec@%lx", regs + MODEL_VPU_OFFSET);
+	m->vpu_np = of_changeset_create_node(ocs, of_root, name);
+	snprintf(name, sizeof(name), "rga@%lx", regs + MODEL_RGA_OFFSET);
+	m->rga_np = of_changeset_create_node(ocs, of_root, name);
+	if (!m->vpu_np || !m->rga_np) {
+		of_changeset_destroy(ocs);
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	ret |= of_changeset_add_prop_string(ocs, m->vpu_np, "compatible",
+					    "rockchip,rk3399-vpu");
+	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "reg", vpu_reg,
+					       ARRAY_SIZE(vpu_reg));
+	ret |= of_changeset_add_prop_u32(ocs, m->vpu_np, "interrupt-parent",
+					 MODEL_PHANDLE);
+	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "interrupts",
+					       vpu_irqs, ARRAY_SIZE(vpu_irqs));
+	ret |= of_changeset_add_prop_string_array(ocs, m->vpu_np,
+						  "interrupt-names", vpu_irq_names,
+						  ARRAY_SIZE(vpu_irq_names));
+	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "clocks",
+					       vpu_clks, ARRAY_SIZE(vpu_clks));
+	ret |= of_changeset_add_prop_string_array(ocs, m->vpu_np, "clock-names",
+						  vpu_clk_names,
+						  ARRAY_SIZE(vpu_clk_names));
+
+	ret |= of_changeset_add_prop_string(ocs, m->rga_np, "compatible",
+					    "rockchip,rk3399-rga");
+	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "reg", rga_reg,
+					       ARRAY_SIZE(rga_reg));
+	ret |= of_changeset_add_prop_u32(ocs, m->rga_np, "interrupt-parent",
+					 MODEL_PHANDLE);
+	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "interrupts",
+					       rga_irqs, ARRAY_SIZE(rga_irqs));
+	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "clocks",
+					       rga_clks, ARRAY_SIZE(rga_clks));
+	ret |= of_changeset_add_prop_string_array(ocs, m->rga_np, "clock-names",
+						  rga_clk_names,
+						  ARRAY_SIZE(rga_clk_names));
+	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "resets",
+					       rga_resets,
+					       ARRAY_SIZE(rga_resets));
+	ret |= of_changeset_add_prop_string_array(ocs, m->rga_np, "reset-names",
+						  rga_reset_names,
+						  ARRAY_SIZE(rga_reset_names));
+	ret = model_apply(ocs, ret);
+out:
+	/* On success the model keeps its references to the nodes. */
+	if (ret) {
+		of_node_put(m->vpu_np);
+		of_node_put(m->rga_np);
+		m->vpu_np = NULL;
+		m->rga_np = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The platform device of a block's node. Where the root node's devices are
+ * populated (x86 with an empty device tree), the OF notifier has made it when
+ * the node was attached; elsewhere the model makes it, and destroys it.
+ */
+static struct platform_device *model_block_device(struct device_node *np,
+						  bool *created)
+{
+	struct platform_device *pdev = of_find_device_by_node(np);
+
+	*created = false;
+	if (pdev) {
+		put_device(&pdev->dev);
+		return pdev;
+	}
+	*created = true;
+	return of_platform_device_create(np, NULL, NULL);
+}
+
+static int model_add_providers(struct model *m)
+{
+	static const char * const clk_names[NUM_CLKS] = {
+		"rk3399-model-vpu-aclk", "rk3399-model-vpu-hclk",
+		"rk3399-model-rga-aclk", "rk3399-model-rga-hclk",
+		"rk3399-model-rga-sclk",
+	};
+	static const unsigned long clk_rates[NUM_CLKS] = {
+		400000000, 100000000, 400000000, 100000000, 400000000,
+	};
+	int i, ret;
+
+	m->domain = irq_domain_create_linear(of_fwnode_handle(m->np),
+					     NUM_BLOCKS, &model_irq_ops, m);
+	if (!m->domain)
+		return -ENOMEM;
+
+	m->clks = kzalloc(struct_size(m->clks, hws, NUM_CLKS), GFP_KERNEL);
+	if (!m->clks)
+		return -ENOMEM;
+	m->clks->num = NUM_CLKS;
+	for (i = 0; i < NUM_CLKS; i++) {
+		m->clks->hws[i] = clk_hw_register_fixed_rate(NULL, clk_names[i],
+							     NULL, 0,
+							     clk_rates[i]);
+		if (IS_ERR(m->clks->hws[i])) {
+			ret = PTR_ERR(m->clks->hws[i]);
+			m->clks->hws[i] = NULL;
+			return ret;
+		}
+	}
+	ret = of_clk_add_hw_provider(m->np, of_clk_hw_onecell_get, m->clks);
+	if (ret)
+		return ret;
+
+	m->rcdev.ops = &model_reset_ops;
+	m->rcdev.owner = THIS_MODULE;
+	m->rcdev.fwnode = of_fwnode_handle(m->np);
+	m->rcdev.nr_resets = NUM_RESETS;
+	ret = reset_controller_register(&m->rcdev);
+	if (ret) {
+		m->rcdev.ops = NULL;
+		return ret;
+	}
+
+	/* A supplier without a struct device: say it is ready for fw_devlink. */
+	fwnode_dev_initialized(of_fwnode_handle(m->np), true);
+	return 0;
+}
+
+static void model_remove_providers(struct model *m)
+{
+	unsigned int virq;
+	int i;
+
+	if (m->rcdev.ops)
+		reset_controller_unregister(&m->rcdev);
+	if (m->clks) {
+		of_clk_del_provider(m->np);
+		for (i = 0; i < NUM_CLKS; i++)
+			if (m->clks->hws[i])
+				clk_hw_unregister_fixed_rate(m->clks->hws[i]);
+		kfree(m->clks);
+	}
+	if (m->domain) {
+		for (i = 0; i < NUM_BLOCKS; i++) {
+			virq = irq_find_mapping(m->domain, i);
+			if (virq)
+				irq_dispose_mapping(virq);
+		}
+		irq_domain_remove(m->domain);
+	}
+}
+
+static void model_add_debugfs(struct model *m)
+{
+	struct dentry *dir;
+	int i;
+
+	m->debugfs = debugfs_create_dir("vb2-resv-rk3399-model", NULL);
+	for (i = 0; i < NUM_BLOCKS; i++) {
+		struct model_block *b = &m->block[i];
+
+		dir = debugfs_create_dir(b->name, m->debugfs);
+		debugfs_create_u32("mode", 0644, dir, &b->mode);
+		debugfs_create_u32("latency_ms", 0644, dir, &b->latency_ms);
+		debugfs_create_u8("pattern", 0644, dir, &b->pattern);
+		debugfs_create_u32("jobs", 0444, dir, &b->jobs);
+		debugfs_create_u32("errors", 0444, dir, &b->errors);
+		debugfs_create_u32("hangs", 0444, dir, &b->hangs);
+		debugfs_create_u32("resets", 0444, dir, &b->resets);
+		debugfs_create_u32("bad_addr", 0444, dir, &b->bad_addr);
+	}
+}
+
+static void model_destroy(struct model *m)
+{
+	int i;
+
+	if (m->rga_created && m->rga_pdev)
+		of_platform_device_destroy(&m->rga_pdev->dev, NULL);
+	if (m->vpu_created && m->vpu_pdev)
+		of_platform_device_destroy(&m->vpu_pdev->dev, NULL);
+	/* Detaching the nodes unbinds the drivers and removes the devices. */
+	if (m->vpu_np) {
+		of_changeset_revert(&m->ocs_blocks);
+		of_changeset_destroy(&m->ocs_blocks);
+		of_node_put(m->vpu_np);
+		of_node_put(m->rga_np);
+	}
+	if (m->thread)
+		kthread_stop(m->thread);
+	for (i = 0; i < NUM_BLOCKS; i++)
+		irq_work_sync(&m->block[i].irq_work);
+	debugfs_remove_recursive(m->debugfs);
+	model_remove_providers(m);
+	if (m->np) {
+		of_changeset_revert(&m->ocs_model);
+		of_changeset_destroy(&m->ocs_model);
+		of_node_put(m->np);
+	}
+	if (m->base)
+		iounmap(m->base);
+	kfree(m);
+}
+
+static bool model_real_hardware(void)
+{
+	static const char * const compatibles[] = {
+		"rockchip,rk3399-vpu", "rockchip,rk3399-rga",
+	};
+	struct device_node *np;
+	int i;
+
+	if (of_machine_is_compatible("rockchip,rk3399"))
+		return true;
+	for (i = 0; i < ARRAY_SIZE(compatibles); i++) {
+		np = of_find_compatible_node(NULL, NULL, compatibles[i]);
+		of_node_put(np);
+		if (np)
+			return true;
+	}
+	return false;
+}
+
+static int __init model_init(void)
+{
+	static const char * const names[NUM_BLOCKS] = { "vepu", "vdpu", "rga" };
+	static const unsigned int offsets[NUM_BLOCKS] = {
+		/* the VDPU's register offsets include its 0x400 */
+		MODEL_VPU_OFFSET, MODEL_VPU_OFFSET, MODEL_RGA_OFFSET,
+	};
+	struct model *m;
+	int i, ret;
+
+	if (!regs) {
+		pr_err("vb2-resv-rk3399-model: a test fixture, loaded only on request: boot with memmap=128K$<addr> and load with regs=<addr>\n");
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(regs, SZ_64K)) {
+		pr_err("vb2-resv-rk3399-model: regs=%#lx is not 64 KiB aligned\n",
+		       regs);
+		return -EINVAL;
+	}
+	if (!of_root) {
+		pr_err("vb2-resv-rk3399-model: this kernel has no device-tree root node\n");
+		return -ENODEV;
+	}
+	if (model_real_hardware()) {
+		pr_err("vb2-resv-rk3399-model: this machine has a real RK3399 VPU or RGA: the model does not bind here\n");
+		return -EEXIST;
+	}
+	if (region_intersects(regs, MODEL_SIZE, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("vb2-resv-rk3399-model: regs=%#lx..%#lx is system RAM: reserve it with memmap=128K$%#lx\n",
+		       regs, regs + MODEL_SIZE - 1, regs);
+		return -EINVAL;
+	}
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->base = ioremap(regs, MODEL_SIZE);
+	if (!m->base) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	memset_io(m->base, 0, MODEL_SIZE);
+	writel(RGA_VERSION, m->base + MODEL_RGA_OFFSET + RGA_VERSION_INFO);
+
+	for (i = 0; i < NUM_BLOCKS; i++) {
+		struct model_block *b = &m->block[i];
+
+		b->model = m;
+		b->name = names[i];
+		b->regs = m->base + offsets[i];
+		b->hwirq = i;
+		b->pattern = 0xa5;
+		spin_lock_init(&b->lock);
+		b->irq_work = IRQ_WORK_INIT_HARD(model_irq_work);
+	}
+
+	ret = model_add_provider_node(m);
+	if (ret) {
+		pr_err("vb2-resv-rk3399-model: cannot add the device-tree nodes: %d\n",
+		       ret);
+		goto err;
+	}
+	ret = model_add_providers(m);
+	if (ret)
+		goto err;
+	model_add_debugfs(m);
+
+	m->thread = kthread_run(model_thread, m, "rk3399-model");
+	if (IS_ERR(m->thread)) {
+		ret = PTR_ERR(m->thread);
+		m->thread = NULL;
+		goto err;
+	}
+
+	ret = model_add_block_nodes(m);
+	if (ret) {
+		pr_err("vb2-resv-rk3399-model: cannot add the device-tree nodes: %d\n",
+		       ret);
+		goto err;
+	}
+	m->vpu_pdev = model_block_device(m->vpu_np, &m->vpu_created);
+	m->rga_pdev = model_block_device(m->rga_np, &m->rga_created);
+	if (!m->vpu_pdev || !m->rga_pdev) {
+		ret = -ENODEV;
+		goto err;
+	}
+
+	the_model = m;
+	pr_info("vb2-resv-rk3399-model: a TEST FIXTURE models the RK3399 VPU at %#lx and RGA at %#lx\n",
+		regs + MODEL_VPU_OFFSET, regs + MODEL_RGA_OFFSET);
+	return 0;
+err:
+	model_destroy(m);
+	return ret;
+}
+
+static void __exit model_exit(void)
+{
+	model_destroy(the_model);
+}
+
+module_init(model_init);
+module_exit(model_exit);
+
+MODULE_DESCRIPTION("Test fixture: a register-level RK3399 VPU and RGA for hantro-vpu and rockchip-rga in a VM");
+MODULE_LICENSE("GPL");

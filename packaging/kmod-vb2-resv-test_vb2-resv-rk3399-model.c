@@ -1,0 +1,1 @@
+../kmod-vb2-resv-test/vb2-resv-rk3399-model.c

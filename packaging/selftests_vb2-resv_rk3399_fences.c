@@ -1,0 +1,1 @@
+../selftests/vb2-resv/rk3399_fences.c

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Producer fences of the real RK3399 drivers: hantro-vpu's JPEG encoder
+ * (raw frame on OUTPUT, bitstream on CAPTURE), its MPEG-2 decoder (stateless,
+ * controls in a media request, as libva and ffmpeg's v4l2-request do) and
+ * rockchip-rga's format conversion.
+ *
+ * Each variant checks that the driver publishes the CAPTURE buffer's fence
+ * when it commits the job and not before (F2), that the fence signals when
+ * the block's interrupt reports the frame written (F4), that an error status
+ * reaches the fence (F5), and that a block that never interrupts is ended by
+ * the driver's watchdog within its bound and is usable again (F6).
+ *
+ * In a VM the blocks are the register model vb2-resv-rk3399-model, whose
+ * debugfs directory sets each block's job latency, outcome (done, error,
+ * hang) and the byte it writes into the destination. On the board, with the
+ * real blocks, the tests that need to slow down, fail or hang a job skip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/dma-buf.h>
+#include <linux/media.h>
+#include <linux/videodev2.h>
+
+#include "vb2_resv_test.h"
+
+#define MODEL_DEBUGFS	"/sys/kernel/debug/vb2-resv-rk3399-model"
+#define MODEL_COMPLETE	0
+#define MODEL_ERROR	1
+#define MODEL_HANG	2
+
+#define WIDTH		64
+#define HEIGHT		64
+#define SLOW_JOB_MS	400
+/* hantro's and (with the series) rockchip-rga's watchdogs */
+#define WATCHDOG_MS	2000
+/* what a watchdog may take beyond its period under TCG */
+#define SLACK_MS	3000
+/* the model writes up to 4 KiB; every variant's buffers hold at least that */
+#define MIN_PATTERN	1024UL
+
+FIXTURE(rk3399) {
+	struct m2m_dev dev;
+	int media;		/* the media device, for requests */
+	int cap_dmabuf;		/* EXPBUF of CAPTURE buffer 0, plane 0 */
+	char model[160];	/* the model's directory of this block, or "" */
+	uint8_t pattern;
+};
+
+FIXTURE_VARIANT(rk3399) {
+	const char *driver;
+	const char *card;	/* part of VIDIOC_QUERYCAP's card */
+	const char *block;	/* the model's name of the hardware block */
+	bool encoder;
+	bool request;		/* stateless: OUTPUT buffers go in requests */
+	uint32_t out_fourcc, cap_fourcc;
+	/*
+	 * An error status ends the job at once. rockchip-rga's interrupt
+	 * handler ignores the error bit, so there its watchdog ends the job.
+	 */
+	bool error_ends_job;
+	/*
+	 * The driver fails the buffer of a job whose status reports an error.
+	 * hantro's VDPU2 handler does not: it takes the interrupt bit, which
+	 * the block sets with every status, for success, so a decoding error
+	 * completes the buffer as done (a driver bug this series leaves
+	 * alone). There the fence must still agree with the buffer.
+	 */
+	bool error_reported;
+};
+
+FIXTURE_VARIANT_ADD(rk3399, hantro_jpeg_enc) {
+	.driver = "hantro-vpu",
+	.card = "-enc",
+	.block = "vepu",
+	.encoder = true,
+	.out_fourcc = V4L2_PIX_FMT_NV12M,
+	.cap_fourcc = V4L2_PIX_FMT_JPEG,
+	.error_ends_job = true,
+	.error_reported = true,
+};
+
+FIXTURE_VARIANT_ADD(rk3399, hantro_mpeg2_dec) {
+	.driver = "hantro-vpu",
+	.card = "-dec",
+	.block = "vdpu",
+	.request = true,
+	.out_fourcc = V4L2_PIX_FMT_MPEG2_SLICE,
+	.cap_fourcc = V4L2_PIX_FMT_NV12,
+	.error_ends_job = true,
+	.error_reported = false,
+};
+
+FIXTURE_VARIANT_ADD(rk3399, rga) {
+	.driver = "rockchip-rga",
+	.block = "rga",
+	.out_fourcc = V4L2_PIX_FMT_ARGB32,
+	.cap_fourcc = V4L2_PIX_FMT_XBGR32,
+	.error_ends_job = false,
+	.error_reported = true,
+};
+
+static int model_set(FIXTURE_DATA(rk3399) *self, const char *file, int val)
+{
+	char path[224], s[16];
+
+	snprintf(path, sizeof(path), "%s/%s", self->model, file);
+	snprintf(s, sizeof(s), "%d", val);
+	return write_file(path, s);
+}
+
+static int model_get(FIXTURE_DATA(rk3399) *self, const char *file)
+{
+	char path[224];
+	int val;
+
+	snprintf(path, sizeof(path), "%s/%s", self->model, file);
+	return read_int_file(path, &val) ? -1 : val;
+}
+
+#define NEED_MODEL() do {						\
+	if (!self->model[0])						\
+		SKIP(return, "needs the register model to slow, fail or hang a job: in a VM, modprobe vb2-resv-rk3399-model regs=<addr>"); \
+} while (0)
+
+/* The media device of @driver, for MEDIA_IOC_REQUEST_ALLOC. */
+static int open_media(const char *driver)
+{
+	struct media_device_info info;
+	char path[32];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/dev/media%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!ioctl(fd, MEDIA_IOC_DEVICE_INFO, &info) &&
+		    !strncmp(info.driver, driver, sizeof(info.driver)))
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* The three MPEG-2 controls of one intra frame, set in request @req. */
+static int set_mpeg2_controls(int fd, int req)
+{
+	struct v4l2_ctrl_mpeg2_sequence seq = {
+		.horizontal_size = WIDTH,
+		.vertical_size = HEIGHT,
+		.vbv_buffer_size = 1 << 16,
+		.chroma_format = 1,			/* 4:2:0 */
+		.flags = V4L2_MPEG2_SEQ_FLAG_PROGRESSIVE,
+	};
+	struct v4l2_ctrl_mpeg2_picture pic = {
+		.picture_coding_type = V4L2_MPEG2_PIC_CODING_TYPE_I,
+		.picture_structure = V4L2_MPEG2_PIC_FRAME,
+		.flags = V4L2_MPEG2_PIC_FLAG_FRAME_PRED_DCT |
+			 V4L2_MPEG2_PIC_FLAG_PROGRESSIVE,
+		.f_code = { { 15, 15 }, { 15, 15 } },
+	};
+	struct v4l2_ctrl_mpeg2_quantisation quant;
+	struct v4l2_ext_control ctrls[3] = {
+		{ .id = V4L2_CID_STATELESS_MPEG2_SEQUENCE,
+		  .size = sizeof(seq), .ptr = &seq },
+		{ .id = V4L2_CID_STATELESS_MPEG2_PICTURE,
+		  .size = sizeof(pic), .ptr = &pic },
+		{ .id = V4L2_CID_STATELESS_MPEG2_QUANTISATION,
+		  .size = sizeof(quant), .ptr = &quant },
+	};
+	struct v4l2_ext_controls ext = {
+		.which = V4L2_CTRL_WHICH_REQUEST_VAL,
+		.count = 3,
+		.request_fd = req,
+		.controls = ctrls,
+	};
+
+	memset(&quant, 16, sizeof(quant));
+	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &ext) ? -errno : 0;
+}
+
+/*
+ * Queue CAPTURE buffer 0 (unless @output_only) and OUTPUT buffer 0, which
+ * starts a job; for a stateless decoder, in a request with its controls.
+ */
+static int queue_job(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(rk3399) *self,
+		     const FIXTURE_VARIANT(rk3399) *variant, bool output_only)
+{
+	int req, ret;
+
+	if (!output_only) {
+		ret = m2m_qbuf(&self->dev, &self->dev.cap, 0);
+		if (ret)
+			return ret;
+	}
+	if (!variant->request)
+		return m2m_qbuf(&self->dev, &self->dev.out, 0);
+
+	if (ioctl(self->media, MEDIA_IOC_REQUEST_ALLOC, &req))
+		return -errno;
+	ret = set_mpeg2_controls(self->dev.fd, req);
+	if (ret) {
+		TH_LOG("VIDIOC_S_EXT_CTRLS(MPEG-2, request): %s", strerror(-ret));
+	} else {
+		ret = m2m_qbuf_request(&self->dev, &self->dev.out, 0, req);
+		if (!ret && ioctl(req, MEDIA_REQUEST_IOC_QUEUE))
+			ret = -errno;
+	}
+	/* The queued request lives on without this fd. */
+	close(req);
+	return ret;
+}
+
+/* Dequeue both buffers of the job; returns the CAPTURE buffer's flags. */
+static int finish_job(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(rk3399) *self, int timeout_ms)
+{
+	struct m2m_buf_state st, out;
+	int ret;
+
+	ret = m2m_dqbuf(&self->dev, &self->dev.cap, &st, timeout_ms);
+	if (ret) {
+		TH_LOG("DQBUF(CAPTURE): %s", m2m_strerror());
+		return ret;
+	}
+	if (m2m_dqbuf(&self->dev, &self->dev.out, &out, timeout_ms)) {
+		TH_LOG("DQBUF(OUTPUT): %s", m2m_strerror());
+		return -EIO;
+	}
+	return st.flags;
+}
+
+/* Wait until the model has seen @n jobs start: device_run has run. */
+static bool wait_job_started(FIXTURE_DATA(rk3399) *self, int n, int timeout_ms)
+{
+	uint64_t end = now_us() + (uint64_t)timeout_ms * 1000;
+
+	while (now_us() < end) {
+		if (model_get(self, "jobs") >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Bytes of the CAPTURE buffer that hold the model's pattern, read by the CPU. */
+static size_t pattern_bytes(FIXTURE_DATA(rk3399) *self)
+{
+	size_t len = self->dev.cap.bufs[0].length[0], n = 0, i;
+	const uint8_t *p = self->dev.cap.bufs[0].map[0];
+
+	if (dmabuf_sync(self->cap_dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ))
+		return 0;
+	for (i = 0; i < len; i++)
+		n += p[i] == self->pattern;
+	dmabuf_sync(self->cap_dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return n;
+}
+
+FIXTURE_SETUP(rk3399)
+{
+	const char *driver = variant->driver;
+	struct m2m_dev *dev = &self->dev;
+	char path[160];
+	int ret;
+
+	self->media = -1;
+	self->cap_dmabuf = -1;
+	ret = m2m_open_card(dev, driver, variant->card);
+	if (ret == -ENOENT)
+		SKIP(return, "no %s%s%s device: on the board modprobe %s, in a VM also vb2-resv-rk3399-model",
+		     driver, variant->card ? " " : "",
+		     variant->card ? variant->card : "", driver);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+
+	snprintf(path, sizeof(path), MODEL_DEBUGFS "/%s", variant->block);
+	if (!access(path, F_OK))
+		snprintf(self->model, sizeof(self->model), "%s", path);
+	self->pattern = 0x5a;
+	if (self->model[0]) {
+		ASSERT_EQ(0, model_set(self, "mode", MODEL_COMPLETE));
+		ASSERT_EQ(0, model_set(self, "latency_ms", 0));
+		ASSERT_EQ(0, model_set(self, "pattern", self->pattern));
+	}
+
+	if (variant->encoder)
+		ret = m2m_set_encoder_formats(dev, variant->out_fourcc,
+					      variant->cap_fourcc, WIDTH, HEIGHT);
+	else
+		ret = m2m_set_formats(dev, variant->out_fourcc,
+				      variant->cap_fourcc, WIDTH, HEIGHT);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(variant->cap_fourcc, dev->cap.fourcc);
+
+	if (variant->request) {
+		self->media = open_media(driver);
+		ASSERT_LE(0, self->media) TH_LOG("no media device of %s", driver);
+	}
+
+	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->out, 1)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->cap, 1)) TH_LOG("%s", m2m_strerror());
+	/* OUTPUT: a frame, or (decoder) a "slice" the model does not parse */
+	memset(dev->out.bufs[0].map[0], 0x80, dev->out.bufs[0].length[0]);
+	dev->out.bufs[0].bytesused[0] = variant->request ? 1024 :
+					dev->out.sizeimage[0];
+	if (dev->out.num_planes > 1)
+		dev->out.bufs[0].bytesused[1] = dev->out.sizeimage[1];
+	ASSERT_EQ(0, m2m_streamon(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_streamon(dev, &dev->cap)) TH_LOG("%s", m2m_strerror());
+
+	self->cap_dmabuf = m2m_expbuf(dev, &dev->cap, 0, 0, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->cap_dmabuf) TH_LOG("%s", m2m_strerror());
+	/* Nothing in the CAPTURE buffer looks like the model's output. */
+	memset(dev->cap.bufs[0].map[0], (uint8_t)~self->pattern,
+	       dev->cap.bufs[0].length[0]);
+}
+
+FIXTURE_TEARDOWN(rk3399)
+{
+	if (self->model[0]) {
+		model_set(self, "mode", MODEL_COMPLETE);
+		model_set(self, "latency_ms", 0);
+	}
+	if (self->cap_dmabuf >= 0)
+		close(self->cap_dmabuf);
+	if (self->media >= 0)
+		close(self->media);
+	m2m_close(&self->dev);
+}
+
+/*
+ * F2: a CAPTURE buffer queued alone carries no fence; once the job is
+ * committed its dma-buf holds one unsignalled write fence of videobuf2's
+ * until the block's interrupt (F4), after which the CPU sees the frame.
+ */
+TEST_F(rk3399, fence_published_at_device_run_signalled_at_irq)
+{
+	struct sync_fence_info info;
+	uint64_t ctx, seqno;
+	int sync_fd, jobs, flags;
+
+	NEED_MODEL();
+	ASSERT_EQ(0, model_set(self, "latency_ms", SLOW_JOB_MS));
+	jobs = model_get(self, "jobs");
+
+	ASSERT_EQ(0, m2m_qbuf(&self->dev, &self->dev.cap, 0));
+	EXPECT_LT(0, poll_fd(self->cap_dmabuf, POLLIN, 0))
+		TH_LOG("CAPTURE queued without a job is not readable: a fence before device_run");
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	EXPECT_EQ(1, sync_file_status(sync_fd));
+	close(sync_fd);
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, true));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000))
+		TH_LOG("the %s never started the job", variant->block);
+
+	EXPECT_EQ(0, poll_fd(self->cap_dmabuf, POLLIN, 0))
+		TH_LOG("the job runs but the dma-buf is readable: no fence published at device_run");
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	EXPECT_EQ(0, sync_file_status(sync_fd));
+	ASSERT_EQ(1, sync_file_fences(sync_fd, &info, 1));
+	EXPECT_STREQ(FENCE_DRIVER, info.driver_name);
+	EXPECT_EQ(1, dmabuf_resv_fences(self->cap_dmabuf, &ctx, &seqno, 1));
+
+	/* F4: signalled by the interrupt, with the block's output in place */
+	EXPECT_LT(0, poll_fd(self->cap_dmabuf, POLLIN, SLOW_JOB_MS + SLACK_MS));
+	EXPECT_EQ(1, sync_file_status(sync_fd)) TH_LOG("fence not signalled, or with an error");
+	EXPECT_LE(MIN_PATTERN, pattern_bytes(self))
+		TH_LOG("the fence signalled but the CPU does not see the frame");
+	close(sync_fd);
+
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+}
+
+/* F4 at full speed, on the board too: after the signal the frame is final. */
+TEST_F(rk3399, frame_final_when_fence_signals)
+{
+	int i, flags;
+
+	for (i = 0; i < 5; i++) {
+		self->pattern = 0x5a + i;
+		if (self->model[0])
+			ASSERT_EQ(0, model_set(self, "pattern", self->pattern));
+		memset(self->dev.cap.bufs[0].map[0], (uint8_t)~self->pattern,
+		       self->dev.cap.bufs[0].length[0]);
+		ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+		ASSERT_LT(0, poll_fd(self->cap_dmabuf, POLLIN, 5000));
+		/* On real hardware the output is a real frame, not a pattern. */
+		if (self->model[0]) {
+			EXPECT_LE(MIN_PATTERN, pattern_bytes(self))
+				TH_LOG("job %d: signalled before the frame was written",
+				       i);
+		}
+		flags = finish_job(_metadata, self, 2000);
+		ASSERT_LE(0, flags);
+		EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+	}
+}
+
+/* F5: the block reports an error: the buffer and the fence both say so. */
+TEST_F(rk3399, error_status_reaches_fence)
+{
+	int sync_fd, jobs, status, flags, bound;
+
+	NEED_MODEL();
+	ASSERT_EQ(0, model_set(self, "mode", MODEL_ERROR));
+	ASSERT_EQ(0, model_set(self, "latency_ms", SLOW_JOB_MS));
+	jobs = model_get(self, "jobs");
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000));
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_EQ(0, sync_file_status(sync_fd));
+
+	bound = SLOW_JOB_MS + SLACK_MS +
+		(variant->error_ends_job ? 0 : WATCHDOG_MS);
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, bound))
+		TH_LOG("no signal within %d ms of an error status", bound);
+	status = sync_file_status(sync_fd);
+	close(sync_fd);
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+
+	EXPECT_LT(0, model_get(self, "errors"));
+	if (variant->error_reported) {
+		EXPECT_TRUE(flags & V4L2_BUF_FLAG_ERROR)
+			TH_LOG("%s completed a job whose status reported an error",
+			       variant->driver);
+	} else if (!(flags & V4L2_BUF_FLAG_ERROR)) {
+		TH_LOG("known driver bug: %s completes a job whose status reports an error as done",
+		       variant->driver);
+	}
+	/* F5 whatever the driver decides: the fence says what the buffer says */
+	if (flags & V4L2_BUF_FLAG_ERROR) {
+		EXPECT_GT(0, status)
+			TH_LOG("the fence of a failed job carries no error");
+	} else {
+		EXPECT_EQ(1, status)
+			TH_LOG("a done buffer's fence carries an error");
+	}
+}
+
+/*
+ * F6: the block never interrupts. The driver's watchdog ends the job with an
+ * error within its bound, resets the block, and the next job completes.
+ */
+TEST_F(rk3399, hang_ended_by_watchdog_then_usable)
+{
+	int sync_fd, jobs, resets, flags;
+	uint64_t t0;
+	double ms;
+
+	NEED_MODEL();
+	ASSERT_EQ(0, model_set(self, "mode", MODEL_HANG));
+	jobs = model_get(self, "jobs");
+	resets = model_get(self, "resets");
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000));
+	t0 = now_us();
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_EQ(0, sync_file_status(sync_fd));
+
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, WATCHDOG_MS + SLACK_MS))
+		TH_LOG("a hung job's fence is still pending after %d ms",
+		       WATCHDOG_MS + SLACK_MS);
+	ms = (now_us() - t0) / 1000.0;
+	TH_LOG("the watchdog ended the hung job after %.0f ms", ms);
+	EXPECT_GT(0, sync_file_status(sync_fd));
+	close(sync_fd);
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+	EXPECT_TRUE(flags & V4L2_BUF_FLAG_ERROR);
+	EXPECT_LT(resets, model_get(self, "resets"))
+		TH_LOG("the watchdog did not reset the %s", variant->block);
+
+	/* The block works again. */
+	ASSERT_EQ(0, model_set(self, "mode", MODEL_COMPLETE));
+	memset(self->dev.cap.bufs[0].map[0], (uint8_t)~self->pattern,
+	       self->dev.cap.bufs[0].length[0]);
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_LT(0, poll_fd(self->cap_dmabuf, POLLIN, 5000));
+	EXPECT_LE(MIN_PATTERN, pattern_bytes(self));
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+}
+
+TEST_HARNESS_MAIN
