@@ -20,7 +20,7 @@ help:
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
 	@echo 'make packaging-check  the Arch package: extlinux hook tests, checksums, makepkg prepare(), board config'
-	@echo 'make bench      fence_bench in the VM: throughput and wake-up latency, fences off and on (BENCH_ARGS=)'
+	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -45,8 +45,9 @@ build: tree
 demo: build
 	@$(V)/demo.sh
 
-bench: build
-	@$(V)/bench.sh
+bench: tree
+	@KERNEL_FLAVOR=bench $(V)/build-kernel.sh
+	@KERNEL_FLAVOR=bench $(V)/bench.sh
 
 check: build
 	@$(V)/check.sh

@@ -9,7 +9,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lock_cache
 
-args=${BENCH_ARGS:--j 10000 -r 5 -c 16 -l 200}
+args=${BENCH_ARGS:--j 10000 -r 5 -c 16 -l 200 -S 100000}
+if [ "${KERNEL_FLAVOR:-}" = bench ]; then
+	kernel="the benchmark kernel: the test kernel without its debug options (no KASAN, lockdep, kmemleak, debug objects)"
+else
+	kernel="the test kernel (KASAN, lockdep, kmemleak, debug objects)"
+fi
 run=$CACHE/runs/bench
 rm -rf "$run"
 # The guest sees the host's / read-only: the plan reads its arguments here.
@@ -20,8 +25,8 @@ awk -f "$VMTEST_DIR/tap-summary.awk" "$run/results.tap" >/dev/null ||
 {
 	echo "# fence_bench $args"
 	echo
-	echo "Measured $(date -u +%Y-%m-%d) in one boot of the test kernel ($(basename "$(ls -d "$STAGE"/modroot/lib/modules/* 2>/dev/null | head -n1)"))"
-	echo "under QEMU TCG (2 vCPUs, KASAN, lockdep) on $(nproc) host cores:"
+	echo "Measured $(date -u +%Y-%m-%d) in one boot of $kernel,"
+	echo "$(cat "$STAGE/kernel.release"), under QEMU TCG (2 vCPUs) on $(nproc) host cores:"
 	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
 	echo "Command: make bench BENCH_ARGS=\"$args\""
 	echo

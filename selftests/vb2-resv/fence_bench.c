@@ -3,6 +3,7 @@
  * fence_bench - what producer fences cost, fences on and off, in one boot.
  *
  *   fence_bench [-d driver] [-j jobs] [-r runs] [-c contexts] [-l samples]
+ *               [-S scale-jobs]
  *
  * Three measurements on the device (default driver: vb2-resv-test, whose
  * "Transaction Time (msec)" is set to 0 for the throughput runs), each with
@@ -17,8 +18,15 @@
  *    on the CAPTURE dma-buf, another in poll() on the video node waiting to
  *    DQBUF. Each wake-up is measured from the fence's signal timestamp
  *    (SYNC_IOC_FILE_INFO), the moment vb2 completed the buffer;
- *  - scale: @contexts contexts, one thread each, sharing @jobs * 2 jobs;
- *    throughput per context, fences off and on.
+ *  - contexts: @contexts contexts, one thread each, sharing @jobs * 2 jobs;
+ *    throughput per context, fences off and on, @runs times each way;
+ *  - scale: @contexts contexts sharing @scale jobs, once fences off and once
+ *    on: throughput per context, the most fences one CAPTURE buffer's
+ *    dma_resv held (sampled during the run from debugfs's bufinfo), and the
+ *    fence objects the queues created and freed (hist triggers on the
+ *    dma_fence_init and dma_fence_destroy events), counted after every fd
+ *    is closed: all of them freed means the live count is back where it
+ *    started.
  *
  * Prints a Markdown table. Exit 0 when every measurement ran, 1 on an
  * error, 4 (KSFT_SKIP) when there is no device. Not a pass/fail test: the
@@ -196,6 +204,118 @@ static void throughput(long jobs, int runs, int contexts, const char *what)
 	       1e6 / m_on - 1e6 / m_off);
 }
 
+struct scale_worker {
+	pthread_t thread;
+	long jobs;
+	double seconds;
+	int dmabuf[NBUFS];
+	int state;		/* 0 starting, 1 running (dmabuf[] valid), 2 done */
+	uint64_t context;	/* the CAPTURE queue's fence context */
+};
+
+static void *scale_run(void *arg)
+{
+	struct scale_worker *w = arg;
+	struct m2m_dev dev;
+	unsigned int i;
+	uint64_t t0, seqno;
+
+	ctx_open(&dev, 0, NBUFS);
+	for (i = 0; i < NBUFS; i++) {
+		w->dmabuf[i] = m2m_expbuf(&dev, &dev.cap, i, 0, O_RDWR | O_CLOEXEC);
+		if (w->dmabuf[i] < 0)
+			die("EXPBUF");
+	}
+	__atomic_store_n(&w->state, 1, __ATOMIC_RELEASE);
+	t0 = now_us();
+	ctx_start(&dev, NBUFS);
+	ctx_cycle(&dev, w->jobs);
+	w->seconds = (now_us() - t0) / 1e6;
+	if (dmabuf_resv_fences(w->dmabuf[0], &w->context, &seqno, 1) < 1)
+		w->context = 0;
+	m2m_close(&dev);
+	__atomic_store_n(&w->state, 2, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct scale_result {
+	double rate;		/* jobs/s per context */
+	int most_fences;	/* on one buffer, at any sample */
+	long created, freed;	/* fence objects of the queues; -1: not counted */
+};
+
+static void scale_once(int n, long jobs, bool counted, struct scale_result *r)
+{
+	struct scale_worker w[MAX_CTX];
+	long c, f;
+	int i, b, done, fences;
+	uint64_t ctx, seqno;
+
+	memset(w, 0, sizeof(w));
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < n; i++) {
+		w[i].jobs = jobs / n;
+		if (pthread_create(&w[i].thread, NULL, scale_run, &w[i]))
+			die("pthread_create");
+	}
+	do {
+		usleep(250000);
+		for (i = 0, done = 0; i < n; i++) {
+			int state = __atomic_load_n(&w[i].state, __ATOMIC_ACQUIRE);
+
+			done += state == 2;
+			for (b = 0; state >= 1 && b < NBUFS; b++) {
+				fences = dmabuf_resv_fences(w[i].dmabuf[b], &ctx,
+							    &seqno, 1);
+				if (fences > r->most_fences)
+					r->most_fences = fences;
+			}
+		}
+	} while (done < n);
+	for (i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		for (b = 0; b < NBUFS; b++)
+			close(w[i].dmabuf[b]);
+		r->rate += w[i].jobs / w[i].seconds / n;
+	}
+	/* Every fd of the queues is closed: count what is still alive. */
+	r->created = r->freed = counted ? 0 : -1;
+	for (i = 0; counted && i < n; i++) {
+		if (!w[i].context)
+			continue;
+		if (fence_hist_count(w[i].context, &c, &f, NULL, NULL))
+			die("counting fences");
+		r->created += c;
+		r->freed += f;
+	}
+}
+
+static void scale(long jobs, int contexts)
+{
+	struct scale_result off, on;
+	bool counted = !fence_hist_start();
+
+	if (!counted)
+		fprintf(stderr, "fence_bench: fence objects not counted: %s\n",
+			m2m_strerror());
+	set_fences(false);
+	scale_once(contexts, jobs, counted, &off);
+	set_fences(true);
+	scale_once(contexts, jobs, counted, &on);
+	if (counted)
+		fence_hist_stop();
+
+	printf("\n| scale: %d contexts at once, %ld jobs in all, 0 ms jobs | fences off | fences on | on/off |\n"
+	       "|---|---|---|---|\n", contexts, jobs / contexts * contexts);
+	printf("| jobs/s per context | %.0f | %.0f | %.3f |\n", off.rate, on.rate,
+	       on.rate / off.rate);
+	printf("| most fences one CAPTURE buffer held, sampled every 250 ms | %d | %d | |\n",
+	       off.most_fences, on.most_fences);
+	if (counted)
+		printf("| fence objects the queues created / freed, all fds closed | %ld / %ld | %ld / %ld | |\n",
+		       off.created, off.freed, on.created, on.freed);
+}
+
 struct waiter {
 	pthread_t thread;
 	int fd;
@@ -278,10 +398,10 @@ dequeue:
 int main(int argc, char **argv)
 {
 	int opt, runs = 5, contexts = 16, samples = 200;
-	long jobs = 10000;
+	long jobs = 10000, scale_jobs = 100000;
 	char what[64];
 
-	while ((opt = getopt(argc, argv, "d:j:r:c:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:c:l:S:")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -298,15 +418,19 @@ int main(int argc, char **argv)
 		case 'l':
 			samples = atoi(optarg);
 			break;
+		case 'S':
+			scale_jobs = atol(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: fence_bench [-d driver] [-j jobs] [-r runs] [-c contexts] [-l samples]\n");
+			fprintf(stderr, "usage: fence_bench [-d driver] [-j jobs] [-r runs] [-c contexts] [-l samples] [-S scale-jobs]\n");
 			return 1;
 		}
 	}
 	if (jobs < NBUFS || runs < 1 || runs > MAX_RUNS || contexts < 1 ||
-	    contexts > MAX_CTX || samples < 1 || samples > MAX_SAMPLES) {
-		fprintf(stderr, "fence_bench: -j >= %d, -r 1..%d, -c 1..%d, -l 1..%d\n",
-			NBUFS, MAX_RUNS, MAX_CTX, MAX_SAMPLES);
+	    contexts > MAX_CTX || samples < 1 || samples > MAX_SAMPLES ||
+	    scale_jobs / contexts < NBUFS) {
+		fprintf(stderr, "fence_bench: -j >= %d, -r 1..%d, -c 1..%d, -l 1..%d, -S >= %d per context\n",
+			NBUFS, MAX_RUNS, MAX_CTX, MAX_SAMPLES, NBUFS);
 		return 1;
 	}
 	saved_switch = read_bool_file(KILL_SWITCH);
@@ -322,5 +446,6 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "each of %d contexts at once, 0 ms jobs", contexts);
 	throughput(jobs * 2, runs, contexts, what);
 	latency(samples);
+	scale(scale_jobs, contexts);
 	return 0;
 }
