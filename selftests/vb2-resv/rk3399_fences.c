@@ -37,7 +37,7 @@
 
 #define WIDTH		64
 #define HEIGHT		64
-#define SLOW_JOB_MS	400
+#define SLOW_JOB_MS	1000
 /* hantro's and (with the series) rockchip-rga's watchdogs */
 #define WATCHDOG_MS	2000
 /* what a watchdog may take beyond its period under TCG */

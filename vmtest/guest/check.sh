@@ -15,6 +15,14 @@ result $? "modprobe vgem"
 
 # hantro-vpu and rockchip-rga, the real drivers, against the RK3399 register
 # model (rk3399_fences tests them; vmtest/run-vm.sh reserves its registers).
+# It is a fixture: it loads only when told where its registers are, and
+# never over memory the kernel uses.
+! modprobe vb2-resv-rk3399-model 2>/dev/null &&
+	dmesg | grep -q 'vb2-resv-rk3399-model: a test fixture, loaded only on request'
+result $? "vb2-resv-rk3399-model refuses to load without regs="
+! modprobe vb2-resv-rk3399-model regs=0x1000000 2>/dev/null &&
+	dmesg | grep -q 'regs=0x1000000\.\.0x101ffff is system RAM'
+result $? "vb2-resv-rk3399-model refuses regs= in system RAM"
 modprobe vb2-resv-rk3399-model regs="$VMTEST_MODEL_REGS"
 result $? "modprobe vb2-resv-rk3399-model regs=$VMTEST_MODEL_REGS"
 modprobe hantro-vpu
