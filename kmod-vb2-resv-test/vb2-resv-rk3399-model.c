@@ -505,83 +505,125 @@ out:
 	return ret;
 }
 
-/* The blocks' nodes, as in rk3399.dtsi, pointing at the model's node. */
-static int model_add_block_nodes(struct model *m)
+/* A block's node, as rk3399.dtsi has it; resources point at the model. */
+struct model_node {
+	const char *name;		/* node name, before the unit address */
+	const char *compatible;
+	unsigned long offset, size;	/* of the registers, in the carve-out */
+	u32 irqs[NUM_BLOCKS];
+	const char * const *irq_names;	/* NULL: a single, unnamed interrupt */
+	unsigned int num_irqs;
+	u32 clks[NUM_CLKS];
+	const char * const *clk_names;
+	unsigned int num_clks;
+	u32 resets[NUM_RESETS];
+	const char * const *reset_names;
+	unsigned int num_resets;
+};
+
+static const char * const vpu_irq_names[] = { "vepu", "vdpu" };
+static const char * const vpu_clk_names[] = { "aclk", "hclk" };
+static const char * const rga_clk_names[] = { "aclk", "hclk", "sclk" };
+static const char * const rga_reset_names[] = { "core", "axi", "ahb" };
+
+static const struct model_node model_vpu_node = {
+	.name = "video-codec",
+	.compatible = "rockchip,rk3399-vpu",
+	.offset = MODEL_VPU_OFFSET,
+	.size = MODEL_VPU_SIZE,
+	.irqs = { BLOCK_VEPU, BLOCK_VDPU },
+	.irq_names = vpu_irq_names,
+	.num_irqs = 2,
+	.clks = { CLK_VPU_ACLK, CLK_VPU_HCLK },
+	.clk_names = vpu_clk_names,
+	.num_clks = 2,
+};
+
+static const struct model_node model_rga_node = {
+	.name = "rga",
+	.compatible = "rockchip,rk3399-rga",
+	.offset = MODEL_RGA_OFFSET,
+	.size = MODEL_RGA_SIZE,
+	.irqs = { BLOCK_RGA },
+	.num_irqs = 1,
+	.clks = { CLK_RGA_ACLK, CLK_RGA_HCLK, CLK_RGA_SCLK },
+	.clk_names = rga_clk_names,
+	.num_clks = 3,
+	.resets = { RESET_RGA_CORE, RESET_RGA_AXI, RESET_RGA_AHB },
+	.reset_names = rga_reset_names,
+	.num_resets = 3,
+};
+
+/* "phandle id" pairs of the model's node, for "clocks" and "resets" */
+static int model_add_refs(struct of_changeset *ocs, struct device_node *np,
+			  const char *prop, const u32 *ids, unsigned int n)
 {
-	static const char * const vpu_irq_names[] = { "vepu", "vdpu" };
-	static const char * const vpu_clk_names[] = { "aclk", "hclk" };
-	static const char * const rga_clk_names[] = { "aclk", "hclk", "sclk" };
-	static const char * const rga_reset_names[] = { "core", "axi", "ahb" };
-	const u32 vpu_reg[] = { upper_32_bits(regs + MODEL_VPU_OFFSET),
-				lower_32_bits(regs + MODEL_VPU_OFFSET),
-				0, MODEL_VPU_SIZE };
-	const u32 rga_reg[] = { upper_32_bits(regs + MODEL_RGA_OFFSET),
-				lower_32_bits(regs + MODEL_RGA_OFFSET),
-				0, MODEL_RGA_SIZE };
-	const u32 vpu_irqs[] = { BLOCK_VEPU, BLOCK_VDPU };
-	const u32 vpu_clks[] = { MODEL_PHANDLE, CLK_VPU_ACLK,
-				 MODEL_PHANDLE, CLK_VPU_HCLK };
-	const u32 rga_irqs[] = { BLOCK_RGA };
-	const u32 rga_clks[] = { MODEL_PHANDLE, CLK_RGA_ACLK,
-				 MODEL_PHANDLE, CLK_RGA_HCLK,
-				 MODEL_PHANDLE, CLK_RGA_SCLK };
-	const u32 rga_resets[] = { MODEL_PHANDLE, RESET_RGA_CORE,
-				   MODEL_PHANDLE, RESET_RGA_AXI,
-				   MODEL_PHANDLE, RESET_RGA_AHB };
-	struct of_changeset *ocs = &m->ocs_blocks;
+	u32 refs[2 * NUM_CLKS];
+	unsigned int i;
+
+	if (WARN_ON(n > NUM_CLKS))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		refs[2 * i] = MODEL_PHANDLE;
+		refs[2 * i + 1] = ids[i];
+	}
+	return of_changeset_add_prop_u32_array(ocs, np, prop, refs, 2 * n);
+}
+
+static struct device_node *model_add_node(struct of_changeset *ocs,
+					  const struct model_node *d)
+{
+	const u32 reg[] = { upper_32_bits(regs + d->offset),
+			    lower_32_bits(regs + d->offset), 0, d->size };
+	struct device_node *np;
 	char name[48];
 	int ret = 0;
 
-	of_changeset_init(ocs);
-
-	snprintf(name, sizeof(name), "video-codec@%lx", regs + MODEL_VPU_OFFSET);
-	m->vpu_np = of_changeset_create_node(ocs, of_root, name);
-	snprintf(name, sizeof(name), "rga@%lx", regs + MODEL_RGA_OFFSET);
-	m->rga_np = of_changeset_create_node(ocs, of_root, name);
-	if (!m->vpu_np || !m->rga_np) {
-		of_changeset_destroy(ocs);
-		ret = -ENOMEM;
-		goto out;
+	snprintf(name, sizeof(name), "%s@%lx", d->name, regs + d->offset);
+	np = of_changeset_create_node(ocs, of_root, name);
+	if (!np)
+		return NULL;
+	ret |= of_changeset_add_prop_string(ocs, np, "compatible",
+					    d->compatible);
+	ret |= of_changeset_add_prop_u32_array(ocs, np, "reg", reg,
+					       ARRAY_SIZE(reg));
+	ret |= of_changeset_add_prop_u32(ocs, np, "interrupt-parent",
+					 MODEL_PHANDLE);
+	ret |= of_changeset_add_prop_u32_array(ocs, np, "interrupts", d->irqs,
+					       d->num_irqs);
+	if (d->irq_names)
+		ret |= of_changeset_add_prop_string_array(ocs, np,
+							  "interrupt-names",
+							  d->irq_names,
+							  d->num_irqs);
+	ret |= model_add_refs(ocs, np, "clocks", d->clks, d->num_clks);
+	ret |= of_changeset_add_prop_string_array(ocs, np, "clock-names",
+						  d->clk_names, d->num_clks);
+	if (d->num_resets) {
+		ret |= model_add_refs(ocs, np, "resets", d->resets,
+				      d->num_resets);
+		ret |= of_changeset_add_prop_string_array(ocs, np,
+							  "reset-names",
+							  d->reset_names,
+							  d->num_resets);
 	}
+	if (ret) {
+		of_node_put(np);
+		return NULL;
+	}
+	return np;
+}
 
-	ret |= of_changeset_add_prop_string(ocs, m->vpu_np, "compatible",
-					    "rockchip,rk3399-vpu");
-	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "reg", vpu_reg,
-					       ARRAY_SIZE(vpu_reg));
-	ret |= of_changeset_add_prop_u32(ocs, m->vpu_np, "interrupt-parent",
-					 MODEL_PHANDLE);
-	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "interrupts",
-					       vpu_irqs, ARRAY_SIZE(vpu_irqs));
-	ret |= of_changeset_add_prop_string_array(ocs, m->vpu_np,
-						  "interrupt-names", vpu_irq_names,
-						  ARRAY_SIZE(vpu_irq_names));
-	ret |= of_changeset_add_prop_u32_array(ocs, m->vpu_np, "clocks",
-					       vpu_clks, ARRAY_SIZE(vpu_clks));
-	ret |= of_changeset_add_prop_string_array(ocs, m->vpu_np, "clock-names",
-						  vpu_clk_names,
-						  ARRAY_SIZE(vpu_clk_names));
+/* The blocks' nodes, whose platform devices the drivers bind to. */
+static int model_add_block_nodes(struct model *m)
+{
+	struct of_changeset *ocs = &m->ocs_blocks;
+	int ret;
 
-	ret |= of_changeset_add_prop_string(ocs, m->rga_np, "compatible",
-					    "rockchip,rk3399-rga");
-	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "reg", rga_reg,
-					       ARRAY_SIZE(rga_reg));
-	ret |= of_changeset_add_prop_u32(ocs, m->rga_np, "interrupt-parent",
-					 MODEL_PHANDLE);
-	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "interrupts",
-					       rga_irqs, ARRAY_SIZE(rga_irqs));
-	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "clocks",
-					       rga_clks, ARRAY_SIZE(rga_clks));
-	ret |= of_changeset_add_prop_string_array(ocs, m->rga_np, "clock-names",
-						  rga_clk_names,
-						  ARRAY_SIZE(rga_clk_names));
-	ret |= of_changeset_add_prop_u32_array(ocs, m->rga_np, "resets",
-					       rga_resets,
-					       ARRAY_SIZE(rga_resets));
-	ret |= of_changeset_add_prop_string_array(ocs, m->rga_np, "reset-names",
-						  rga_reset_names,
-						  ARRAY_SIZE(rga_reset_names));
-	ret = model_apply(ocs, ret);
-out:
+	of_changeset_init(ocs);
+	m->vpu_np = model_add_node(ocs, &model_vpu_node);
+	m->rga_np = model_add_node(ocs, &model_rga_node);
+	ret = model_apply(ocs, !m->vpu_np || !m->rga_np);
 	/* On success the model keeps its references to the nodes. */
 	if (ret) {
 		of_node_put(m->vpu_np);
