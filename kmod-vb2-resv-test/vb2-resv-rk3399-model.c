@@ -52,6 +52,7 @@
 #define VEPU_ENCODE_START	0x19c
 #define VEPU_ENCODE_ENABLE	BIT(0)
 #define VEPU_INTERRUPT		0x1b4
+#define VEPU_INT_DIS_BIT	BIT(8)
 #define VEPU_INT_BUS_ERROR	BIT(4)
 #define VEPU_INT_FRAME_READY	BIT(1)
 #define VEPU_INT_BIT		BIT(0)
@@ -292,18 +293,43 @@ static void model_job_status(struct model_block *b, bool error, u32 len)
 	}
 }
 
+static void model_stop_job(struct model_block *b)
+{
+	if (b->busy) {
+		b->busy = false;
+		b->resets++;
+		if (b->job_mode == MODEL_HANG)
+			b->hangs++;
+	}
+	b->gen++;
+}
+
 /*
  * Side effects of register writes that real hardware acts on at once: the
- * VDPU's soft reset bit and the RGA's interrupt-clear bits. Called with
- * b->lock.
+ * resets of hantro's watchdog and the RGA's interrupt-clear bits. Called
+ * with b->lock.
+ *
+ * A reset is taken from what it leaves behind, not only from the enable bit
+ * it clears: the driver may start its next job, setting the enable bit
+ * again, before the model looks.
  */
 static void model_reg_side_effects(struct model_block *b)
 {
 	u32 val;
 
 	switch (b - b->model->block) {
+	case BLOCK_VEPU:
+		/* rockchip_vpu2_enc_reset() disables the interrupt */
+		val = readl(b->regs + VEPU_INTERRUPT);
+		if (val & VEPU_INT_DIS_BIT) {
+			model_stop_job(b);
+			writel(val & ~VEPU_INT_DIS_BIT, b->regs + VEPU_INTERRUPT);
+		}
+		break;
 	case BLOCK_VDPU:
+		/* rockchip_vpu2_dec_reset() pulses the soft reset */
 		if (readl(b->regs + VDPU_SOFT_RESET) & BIT(0)) {
+			model_stop_job(b);
 			writel(0, b->regs + VDPU_SOFT_RESET);
 			writel(0, b->regs + VDPU_INTERRUPT);
 		}
@@ -315,17 +341,6 @@ static void model_reg_side_effects(struct model_block *b)
 			       b->regs + RGA_INT);
 		break;
 	}
-}
-
-static void model_stop_job(struct model_block *b)
-{
-	if (b->busy) {
-		b->busy = false;
-		b->resets++;
-		if (b->job_mode == MODEL_HANG)
-			b->hangs++;
-	}
-	b->gen++;
 }
 
 static void model_step(struct model_block *b)
