@@ -78,7 +78,6 @@
 #define RGA_MODE_BASE_REG	0x0100
 #define RGA_DST_Y_RGB_BASE	0x013c
 #define RGA_MMU_DST_BASE	0x0178
-#define RGA_CMDBUF_SIZE		0x80
 #define RGA_VERSION		0x03020000	/* 3.2, as on RK3399 */
 
 /* What the model writes into a destination buffer for one job */
