@@ -9,7 +9,7 @@ set -euo pipefail
 [ $# -ge 2 ] || die "usage: apply-series.sh TREE BASE-REF [PATCH...]"
 tree=$1 base=$2
 shift 2
-git_t() { git -C "$tree" -c user.name=vmtest -c user.email=vmtest@localhost "$@"; }
+git_t() { cache_git "$tree" "$@"; }
 
 git_t am --abort >/dev/null 2>&1 || true
 git_t checkout -q -f --detach "$base"

@@ -98,10 +98,10 @@ if [ "$(cat "$passcache/key" 2>/dev/null)" = "$key" ] && [ -s "$passcache/tap" ]
 fi
 rm -f "$passcache/key"
 
-git_st() { git -C "$st" -c user.name=vmtest -c user.email=vmtest@localhost "$@"; }
+git_st() { cache_git "$st" "$@"; }
 clone_tree() {
 	rm -rf "$st"
-	git clone -q --shared --no-checkout "$TREE" "$st"
+	git clone -q --shared --no-checkout "$TREE" "$st" 9>&-
 }
 to_base() {
 	git_st fetch -q --no-tags "$TREE" '+refs/tags/vmtest-base:refs/tags/vmtest-base' &&

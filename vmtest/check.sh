@@ -15,7 +15,7 @@ host=$run/host.tap
 "$VMTEST_DIR/check-packaging.sh" "$host"
 
 rc=0
-"$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" || rc=$?
+VMTEST_PROGRESS=1 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" || rc=$?
 tap "$host" $rc "the guest ran the suite to the end"
 if [ $rc -eq 0 ]; then
 	rc=0

@@ -68,11 +68,24 @@ EOS
 }
 
 # lock_cache: one run at a time per cache; a second run stops rather than
-# mix its build or results with the first one's.
+# mix its build or results with the first one's.  The lock is fd 9 of the
+# script and lives as long as the last process that inherited it: anything
+# that may outlive the command it was started by must not get it (cache_git).
 lock_cache() {
 	mkdir -p "$CACHE"
 	exec 9>"$CACHE/.lock"
 	flock -n 9 || die "another vmtest run is using $CACHE: wait for it, or set CACHE="
+}
+
+# cache_git DIR ARGS...: git in the cache's repository DIR, with the harness's
+# identity.  git commit, am and fetch start "git gc --auto" (or maintenance)
+# in the background once enough loose objects pile up, as the first import of
+# a kernel tree does: it would inherit the cache lock and keep it for minutes
+# after the command ended, so the next step would find the cache locked.  No
+# automatic gc here, and fd 9 closed for git all the same.
+cache_git() {
+	git -C "$1" -c user.name=vmtest -c user.email=vmtest@localhost \
+		-c gc.auto=0 -c maintenance.auto=false "${@:2}" 9>&-
 }
 
 # kconfig_from_fragment SRC BUILD FRAG LOG [MAKE-ARG...]: give the build

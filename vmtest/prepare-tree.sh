@@ -28,7 +28,7 @@ case "$kver" in
 esac
 
 stamp=$CACHE/base-imported
-git_t() { git -C "$TREE" -c user.name=vmtest -c user.email=vmtest@localhost "$@"; }
+git_t() { cache_git "$TREE" "$@"; }
 
 need_import=
 if [ ! -d "$TREE/.git" ] || [ "$(cat "$CACHE/base-id" 2>/dev/null)" != "$base_id" ]; then
@@ -41,7 +41,7 @@ fi
 if [ -n "$need_import" ]; then
 	say "importing $kver from $base_src into $TREE (first run: a few minutes)"
 	mkdir -p "$TREE"
-	[ -d "$TREE/.git" ] || git -C "$TREE" init -q
+	[ -d "$TREE/.git" ] || git -C "$TREE" init -q 9>&-
 	git_t checkout -q -f --detach vmtest-base 2>/dev/null || true
 	touch "$stamp.new"
 	rsync -a --delete --exclude=/.git "$base_src/" "$TREE/"

@@ -13,7 +13,7 @@ plan=$(realpath "$1") out=$2 limit=${3:-${VM_TIMEOUT:-1200}}
 [ -f "$STAGE/bzImage" ] || die "no test kernel in $STAGE: run 'make build' first"
 mkdir -p "$out"
 out=$(realpath "$out")
-rm -f "$out/done" "$out/plan.rc" "$out/dmesg.txt" "$out"/*.tap
+rm -f "$out/done" "$out/plan.rc" "$out/plan.log" "$out/dmesg.txt" "$out"/*.tap
 
 cmdline="console=ttyS0 loglevel=4 panic=-1 root=/dev/root rootfstype=9p ro"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
@@ -24,6 +24,14 @@ cmdline+=" memmap=128K\$$MODEL_REGS VMTEST_MODEL_REGS=$MODEL_REGS"
 cmdline+=" VMTEST_PLAN=$plan VMTEST_STAGE=$STAGE VMTEST_REPO=$REPO_DIR"
 
 say "booting $(cat "$STAGE/kernel.release") under QEMU TCG: $(basename "$plan") (limit ${limit}s)"
+# VMTEST_PROGRESS=1: show each result line of the guest's plan log as it comes.
+tailpid=
+if [ -n "${VMTEST_PROGRESS:-}" ]; then
+	: > "$out/plan.log"
+	tail -n +1 -F "$out/plan.log" 2>/dev/null 9>&- \
+		> >(grep --line-buffered -E '^(# )?(not )?ok [0-9]+|^# selftests: ' >&2) &
+	tailpid=$!
+fi
 rc=0
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-machine pc -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
@@ -34,6 +42,11 @@ timeout --kill-after=10 "$limit" qemu-system-x86_64 \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=out \
 	</dev/null >"$out/console.log" 2>&1 || rc=$?
+if [ -n "$tailpid" ]; then
+	sleep 1.5	# tail -F reads once a second
+	kill "$tailpid" 2>/dev/null || true
+	wait "$tailpid" 2>/dev/null || true
+fi
 
 if [ ! -f "$out/done" ]; then
 	tail -n 40 "$out/console.log" >&2

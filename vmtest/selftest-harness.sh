@@ -59,6 +59,24 @@ expect_fail "a KSRC that is not a kernel tree is refused" 'is not a kernel sourc
 expect_fail "a KSRC with another kernel version is refused" '6\.1\.0 .* is not supported' \
 	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/k61" CACHE="$tmp/cache"
 
+# A cold import, then at once the next step that takes the cache lock.  The
+# fixture has enough files that the import's git commit would start a
+# background "git gc --auto"; nothing may keep the lock once make returns.
+mkdir -p "$tmp/k72/scripts/kconfig" "$tmp/k72/drivers/media/common/videobuf2" \
+	"$tmp/k72/tools/testing/selftests" "$tmp/k72/many" "$tmp/nopatches"
+touch "$tmp/k72/Kconfig" "$tmp/k72/scripts/kconfig/merge_config.sh" \
+	"$tmp/k72/drivers/media/common/videobuf2/videobuf2-core.c"
+printf 'VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 0\n' > "$tmp/k72/Makefile"
+for i in $(seq 12000); do echo "$i" > "$tmp/k72/many/$i"; done
+rc=0
+for step in import next; do
+	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/k72" CACHE="$tmp/cold" \
+		PATCHES="$tmp/nopatches" >"$tmp/out" 2>&1 || { rc=1; sed "s/^/# $step: /" "$tmp/out"; }
+done
+flock -n "$tmp/cold/.lock" true || { rc=1; echo "# a process still holds the cache lock:"; \
+	ps -eo pid,args | grep -F "$tmp/cold" | grep -v grep | sed 's/^/#   /'; }
+tap "$tapfile" $rc "harness: a cold import leaves no process holding the cache lock"
+
 # The summary counts subtests, crashed binaries and skips, and fails on no tests.
 cat > "$tmp/sample.tap" <<'EOT'
 TAP version 13

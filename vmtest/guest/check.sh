@@ -34,8 +34,9 @@ rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga"
 # Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its
 # writes and the shell's cannot overwrite each other as they would in a file.
-(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh) 2>&1 | cat > "$OUT/kselftest.tap"
-grep -E '^# (not )?ok |^(not )?ok ' "$OUT/kselftest.tap"
+# Each result reaches plan.log as it comes, for the host to show.
+(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh) 2>&1 | tee "$OUT/kselftest.tap" |
+	grep --line-buffered -E '^# selftests: |^# (not )?ok |^(not )?ok '
 
 # The benchmark, short, so that 'make bench' cannot rot; its numbers are not judged here.
 "$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -j 400 -r 1 -c 4 -l 10 -S 400 \
@@ -55,8 +56,8 @@ for mem in dma-contig dma-sg; do
 	modprobe vb2-resv-test mem=$mem
 	result $? "modprobe vb2-resv-test mem=$mem"
 	"$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" 2>&1 |
-		cat > "$OUT/producer_fences-$mem.tap"
-	grep -E '^(not )?ok ' "$OUT/producer_fences-$mem.tap" | sed "s/\$/ [$mem]/"
+		tee "$OUT/producer_fences-$mem.tap" |
+		grep --line-buffered -E '^(not )?ok ' | sed -u "s/\$/ [$mem]/"
 	modprobe -r vb2-resv-test
 	result $? "modprobe -r vb2-resv-test mem=$mem"
 done
