@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check build demo bench check clean distclean
+.PHONY: all help deps tree series-check packaging-check board-check build demo bench check clean distclean
 
 all: demo
 
@@ -19,7 +19,8 @@ help:
 	@echo 'make deps       install the Debian packages the harness needs'
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
-	@echo 'make packaging-check  the Arch package: extlinux hook tests, checksums, makepkg prepare(), board config'
+	@echo 'make packaging-check  the Arch package: extlinux and pacman hook tests, sources, makepkg prepare(), board config'
+	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
@@ -44,6 +45,9 @@ build: tree
 
 demo: build
 	@$(V)/demo.sh
+
+board-check: deps
+	@$(V)/board-check.sh
 
 bench: tree
 	@KERNEL_FLAVOR=bench $(V)/build-kernel.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packaging checks: the extlinux script, .SRCINFO and checksums, makepkg's prepare() on the real base, the board config.
+# Packaging checks: the extlinux script, the PKGBUILD's sources, makepkg's prepare() on the real base, the board config, the hooks under pacman.
 #
 # usage: check-packaging.sh TAP-FILE   (appends one TAP line per check, exits 0
 #                                       once they ran, like selftest-harness.sh)
@@ -20,29 +20,14 @@ set -uo pipefail
 
 [ $# -eq 1 ] || die "usage: check-packaging.sh TAP-FILE"
 tapfile=$1
-pkgdir=$REPO_DIR/packaging
-user=vb2pkg
 deb=linux-source-7.2_${BASE_VERSION}_all.deb
 started=$SECONDS
 
 # --- What the checks need, installed only when missing (CI starts from a fresh machine)
-need=(makepkg pacman-package-manager libarchive-tools file patch xz-utils rsync
-      make gcc bc bison flex gcc-aarch64-linux-gnu debian-archive-keyring)
-missing=()
-for p in "${need[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	[ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]} and to run makepkg as $user"
-	say "installing ${missing[*]}"
-	apt-get update -qq || die "apt-get update failed"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		"${missing[@]}" >/dev/null || die "cannot install ${missing[*]}"
-fi
-[ "$(id -u)" -eq 0 ] || die "run as root: makepkg runs as the user $user, made with useradd if missing"
-id -u "$user" >/dev/null 2>&1 ||
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-		--shell /usr/sbin/nologin "$user" || die "cannot create the user $user"
+need_debs makepkg pacman-package-manager libarchive-tools file patch xz-utils zstd rsync \
+	make gcc bc bison flex gcc-aarch64-linux-gnu debian-archive-keyring busybox-static
+need_pkg_user
+user=$PKG_USER
 
 mkdir -p "$CACHE"
 # One run at a time: the download and the index under $CACHE are shared.
@@ -57,9 +42,32 @@ mount -t tmpfs -o size=4g,mode=0755 vb2-resv-pkg "$scratch/build" 2>/dev/null ||
 diag() { sed 's/^/#   /'; }
 
 # --- 1. The extlinux script
-"$pkgdir/test-extlinux.sh" "$tapfile"
+"$REPO_DIR/packaging/test-extlinux.sh" "$tapfile"
 
-# --- 2. The base: Debian's linux-source-7.2 at vmtest/base-version, its SHA256 from the signed index
+# --- 2. The sources: kernel.org's signed tarball by default, Debian's tree as the offline alternative
+# pkgbuild_var 'EXPR' [BASE]: the words of EXPR (in single quotes) in the
+# PKGBUILD, read with FRESNEL_BASE=BASE (default: unset, kernel.org).
+pkgbuild_var() {
+	(cd "$REPO_DIR" && FRESNEL_BASE=${2:-} bash -c '. ./PKGBUILD >/dev/null && eval "printf \"%s\\n\" $1"' _ "$1")
+}
+rc=0
+v=$(pkgbuild_var '"${source[@]}" -- "${validpgpkeys[@]}"')
+want_src="https://cdn.kernel.org/pub/linux/kernel/v7.x/linux-${BASE_VERSION%-*}.tar.xz
+https://cdn.kernel.org/pub/linux/kernel/v7.x/linux-${BASE_VERSION%-*}.tar.sign"
+[ "$(sed '/^--$/,$d' <<<"$v")" = "$want_src" ] ||
+	{ echo "#   the default sources are not kernel.org's linux-${BASE_VERSION%-*} tarball and signature:"; diag <<<"$v"; rc=1; }
+grep -qxE '[0-9A-F]{40}' <<<"$(sed '1,/^--$/d' <<<"$v")" ||
+	{ echo "#   no validpgpkeys: the signature would not be checked"; rc=1; }
+tap "$tapfile" $rc "packaging: by default the PKGBUILD builds kernel.org's linux-${BASE_VERSION%-*}.tar.xz, checked against its PGP signature (validpgpkeys)"
+
+rc=0
+if out=$(cd "$REPO_DIR" && FRESNEL_BASE=nonsense bash -c '. ./PKGBUILD' 2>&1); then
+	echo "#   FRESNEL_BASE=nonsense was accepted"; rc=1
+elif ! grep -q 'FRESNEL_BASE=nonsense: use kernel.org (the default) or debian' <<<"$out"; then
+	echo "#   FRESNEL_BASE=nonsense failed without saying what to use:"; diag <<<"$out"; rc=1
+fi
+tap "$tapfile" $rc "packaging: an unknown FRESNEL_BASE is refused, naming the two bases"
+
 # Debian's index in an apt directory of our own ($CACHE/pkg-apt/apt), so
 # that vmtest's ($CACHE/apt) is never rewritten under a running harness.
 papt() { CACHE=$CACHE/pkg-apt apt_private "$@"; }
@@ -81,8 +89,6 @@ if [ -z "$debpath" ] && [ -n "$want" ]; then
 	(cd "$CACHE/pkg-dl" && papt apt-get download "linux-source-7.2=$BASE_VERSION" >/dev/null) &&
 		debpath=$CACHE/pkg-dl/$deb
 fi
-# pkgbuild_var 'EXPR': the words of EXPR (in single quotes) in the PKGBUILD.
-pkgbuild_var() { (cd "$pkgdir" && bash -c '. ./PKGBUILD >/dev/null && eval "printf \"%s\\n\" $1"' _ "$1"); }
 rc=0
 if [ -z "$want" ]; then
 	echo "#   linux-source-7.2 $BASE_VERSION is not in Debian's index (sid, trixie-backports)"; rc=1
@@ -92,67 +98,56 @@ if [ -z "$debpath" ]; then
 elif [ -n "$want" ] && [ "$(sha256sum <"$debpath" | cut -d' ' -f1)" != "$want" ]; then
 	echo "#   $debpath does not have the index's SHA256 $want"; rc=1
 fi
-got=$(pkgbuild_var '"${sha256sums[0]}"')
+got=$(pkgbuild_var '"${sha256sums[0]}"' debian)
 [ "$got" = "$want" ] || { echo "#   PKGBUILD has ${got:-nothing} for $deb, Debian's index $want"; rc=1; }
-v=$(pkgbuild_var '"$pkgver $_debver ${source[0]##*/}"')
+v=$(pkgbuild_var '"$pkgver $_debver ${source[0]%%::*}"' debian)
 [ "$v" = "${BASE_VERSION%-*} $BASE_VERSION $deb" ] ||
 	{ echo "#   PKGBUILD builds '$v', vmtest/base-version is $BASE_VERSION"; rc=1; }
-tap "$tapfile" $rc "packaging: PKGBUILD's base is Debian's linux-source-7.2 $BASE_VERSION (vmtest/base-version), with the SHA256 of Debian's signed index"
+# The URL stays valid after Debian moves on: snapshot.debian.org by the file's SHA-1.
+url=$(pkgbuild_var '"${source[0]#*::}"' debian)
+[ -z "$debpath" ] || [ "$url" = "https://snapshot.debian.org/file/$(sha1sum <"$debpath" | cut -d' ' -f1)" ] ||
+	{ echo "#   $url is not snapshot.debian.org's address of $deb"; rc=1; }
+tap "$tapfile" $rc "packaging: FRESNEL_BASE=debian builds Debian's linux-source-7.2 $BASE_VERSION (vmtest/base-version), from snapshot.debian.org, with the SHA256 of Debian's signed index"
 
-# --- The build user's copy of the repository and its SRCDEST
+# --- The build user's copy of the repository (only what git tracks: what a
+# clone has, and all that makechrootpkg binds into its chroot) and its SRCDEST
 mkdir -p "$scratch/srcdest" "$scratch/home"
-rsync -a --exclude=/.git --exclude=/packaging/src/ --exclude=/packaging/pkg/ \
-	--exclude='*.pkg.tar.*' "$REPO_DIR/" "$scratch/repo/"
+copy_repo "$scratch/repo"
 chown -R "$user:" "$scratch"
 # Linked, not copied, when it can be: only read, never chowned.
 [ -n "$debpath" ] && { ln "$debpath" "$scratch/srcdest/$deb" 2>/dev/null || cp "$debpath" "$scratch/srcdest/"; }
-# mp DIR ARGS...: makepkg ARGS as the build user in DIR (a copy's packaging/).
+# mp DIR ARGS...: makepkg ARGS as the build user in DIR, from Debian's tree.
 mp() {
 	local dir=$1
 	shift
 	(cd "$dir" && runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 		HOME="$scratch/home" SRCDEST="$scratch/srcdest" BUILDDIR="$scratch/build" \
 		PKGDEST="$scratch/pkgdest" CROSS_COMPILE=aarch64-linux-gnu- MAKEFLAGS=-j"$JOBS" \
-		makepkg "$@")
+		FRESNEL_BASE=debian makepkg "$@")
 }
-copy=$scratch/repo/packaging
+copy=$scratch/repo
 
-# --- 3. .SRCINFO and checksums
+# --- 3. The PKGBUILD parses and reads nothing outside its directory
 rc=0
-mp "$copy" --printsrcinfo >"$scratch/srcinfo" 2>"$scratch/srcinfo.err" || { diag <"$scratch/srcinfo.err"; rc=1; }
-diff -u "$pkgdir/.SRCINFO" "$scratch/srcinfo" >"$scratch/srcinfo.diff" ||
-	{ diag <"$scratch/srcinfo.diff"; echo "#   regenerate it: packaging/update-sums.sh"; rc=1; }
-tap "$tapfile" $rc "packaging: makepkg --printsrcinfo matches packaging/.SRCINFO"
-
-rc=0
-nsrc=$(grep -c $'^\tsource = ' "$scratch/srcinfo")
-nsum=$(grep -c $'^\tsha256sums = [0-9a-f]\\{64\\}$' "$scratch/srcinfo")
-if [ "$nsrc" -eq 0 ] || [ "$nsrc" -ne "$nsum" ]; then
-	echo "#   $nsrc sources, $nsum real sha256sums (SKIP is not a checksum)"; rc=1
+for base in kernel.org debian; do
+	(cd "$copy" && runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$scratch/home" \
+		FRESNEL_BASE=$base makepkg --printsrcinfo) >"$scratch/srcinfo" 2>"$scratch/srcinfo.err" ||
+		{ echo "#   FRESNEL_BASE=$base:"; diag <"$scratch/srcinfo.err"; rc=1; }
+done
+if grep -nE '\$startdir/\.\.|\.\./' "$REPO_DIR/PKGBUILD" | diag | grep .; then
+	echo "#   the PKGBUILD reaches outside its directory, which makechrootpkg does not bind"; rc=1
 fi
 if ! mp "$copy" --verifysource -d -A >"$scratch/verify.log" 2>&1; then
-	grep -vE '^  -> Found|Passed$' "$scratch/verify.log" | diag
-	echo "#   after a change to the series, the test module or the selftests: packaging/update-sums.sh"
-	rc=1
+	grep -vE '^  -> Found|Passed$' "$scratch/verify.log" | diag; rc=1
 fi
-tap "$tapfile" $rc "packaging: every source has a real sha256 checksum and makepkg --verifysource passes"
+tap "$tapfile" $rc "packaging: the top-level PKGBUILD parses with either base, reads only its own directory, and Debian's .deb passes makepkg --verifysource"
 
-# --- 4. The sources are the series and every file of the test module and selftests
+# --- 4. The series in the PKGBUILD's order
 rc=0
 diff -u <(cd "$REPO_DIR" && series_patches | sed "s|^$PATCHES/|patches/|") \
 	<(pkgbuild_var '"${_patches[@]}"') >"$scratch/d" ||
 	{ echo "#   PKGBUILD's _patches and patches/ differ (- patches/, + PKGBUILD):"; diag <"$scratch/d"; rc=1; }
-diff -u <(git -C "$REPO_DIR" ls-files --cached --others --exclude-standard \
-		kmod-vb2-resv-test selftests/vb2-resv | grep -v '/\.' | sort) \
-	<(pkgbuild_var '"${_repo[@]}"' | grep -v '^patches/' | sort) >"$scratch/d" ||
-	{ echo "#   files of the module or selftests missing from PKGBUILD's _repo (-) or gone (+):"; diag <"$scratch/d"; rc=1; }
-while IFS= read -r f; do
-	link=$pkgdir/${f//\//_}
-	if [ "$(readlink "$link" 2>/dev/null)" != "../$f" ] || [ ! -f "$link" ]; then
-		echo "#   packaging/${f//\//_} is not a symlink to ../$f"; rc=1
-	fi
-done < <(pkgbuild_var '"${_repo[@]}"')
-tap "$tapfile" $rc "packaging: the sources are the series' patches in order and every file of kmod-vb2-resv-test/ and selftests/vb2-resv/, each a symlink in packaging/"
+tap "$tapfile" $rc "packaging: _patches is the series in patches/, in order"
 
 # --- 5. prepare() for real
 # Checksums were checked above: skipped here, so that a stale one does not
@@ -160,14 +155,15 @@ tap "$tapfile" $rc "packaging: the sources are the series' patches in order and 
 say "makepkg -o: unpacking $deb, applying the series, configuring (about 30 s)"
 rc=0
 mp "$copy" -o -d -A --skipchecksums >"$scratch/prepare.log" 2>&1 || rc=1
-src=$scratch/build/linux-fresnel-fourier/src/linux-source-7.2
+src=$scratch/build/linux-fresnel-fourier/src/linux-${BASE_VERSION%-*}
 applied=$(sed -n 's/^Applying //p' "$scratch/prepare.log")
 [ "$applied" = "$(series_patches | xargs -rn1 basename)" ] ||
 	{ echo "#   prepare() applied, in this order:"; diag <<<"${applied:-nothing}"; rc=1; }
-[ -f "$src/.config" ] || rc=1
+[ -f "$src/.config" ] && [ -f "$scratch/build/linux-fresnel-fourier/src/kmod-vb2-resv-test/vb2-resv-test.c" ] &&
+	[ -f "$src/tools/testing/selftests/vb2-resv/producer_fences.c" ] || rc=1
 [ $rc -eq 0 ] || { grep -vE '^  -> Found|Passed$' "$scratch/prepare.log" | tail -n 40 | diag; }
 prepared=$rc
-tap "$tapfile" $rc "packaging: makepkg -o runs prepare() on Debian's linux-source-7.2 $BASE_VERSION: the series applies, in order, and is configured"
+tap "$tapfile" $rc "packaging: makepkg -o runs prepare() on Debian's linux-source-7.2 $BASE_VERSION: the series applies, in order, the module and selftests are in place, the kernel is configured"
 
 # --- 6. The board config, compared after olddefconfig
 # holds CONFIG FRAGMENT: every CONFIG_x=v of FRAGMENT holds in CONFIG (=n: unset).
@@ -183,17 +179,22 @@ for frag in selftests/vb2-resv/config packaging/rk3399.config; do
 	[ $rc -ne 0 ] || holds "$src/.config" "$REPO_DIR/$frag" || rc=1
 	tap "$tapfile" $rc "board config: every option of $frag survives arm64 olddefconfig"
 done
-# What the series, its test module and the board's consumers need, built in
-# or as modules, whatever the fragments say.
+# What the series, its test module, the board's consumers and a distribution
+# need, built in or as modules, whatever the fragments say; and what not.
 rc=$prepared
 for s in MODULES MODULE_UNLOAD ARCH_ROCKCHIP ROCKCHIP_IOMMU DMA_SHARED_BUFFER SYNC_FILE \
 	VIDEO_DEV VIDEOBUF2_CORE VIDEOBUF2_DMA_CONTIG VIDEOBUF2_DMA_SG VIDEOBUF2_VMALLOC \
 	V4L2_MEM2MEM_DEV VIDEO_HANTRO VIDEO_HANTRO_ROCKCHIP VIDEO_ROCKCHIP_RGA VIDEO_VIM2M \
-	DRM_PANFROST DRM_ROCKCHIP DMABUF_HEAPS_SYSTEM DMABUF_HEAPS_CMA DEBUG_FS FAILSLAB HIST_TRIGGERS; do
+	DRM_PANFROST DRM_ROCKCHIP DMABUF_HEAPS_SYSTEM DMABUF_HEAPS_CMA DEBUG_FS FAILSLAB HIST_TRIGGERS \
+	DRM_VKMS DRM_VGEM DM_CRYPT NF_TABLES WIREGUARD ZRAM BTRFS_FS USER_NS VIRTIO_BLK VIRTIO_PCI; do
 	[ $prepared -ne 0 ] && break
 	grep -qE "^CONFIG_$s=[ym]$" "$src/.config" || { echo "#   CONFIG_$s is not y or m"; rc=1; }
 done
-tap "$tapfile" $rc "board config: videobuf2 (dma-contig, dma-sg, vmalloc), hantro (Rockchip), rockchip-rga, vim2m, panfrost, dma-buf, sync_file, heaps, failslab, hist triggers and module unload are built"
+for s in DEBUG_INFO ARCH_QCOM ARCH_MEDIATEK ARCH_TEGRA ARCH_SUNXI KASAN PROVE_LOCKING; do
+	[ $prepared -ne 0 ] && break
+	grep -qE "^CONFIG_$s=[ym]$" "$src/.config" && { echo "#   CONFIG_$s is set"; rc=1; }
+done
+tap "$tapfile" $rc "board config: the series' drivers and consumers, vim2m, vkms, vgem, dm-crypt, nftables, WireGuard, zram, btrfs and virtio are built; debug info, other SoC families, KASAN and lockdep are not"
 rc=$prepared
 release=$(pkgbuild_var '"$pkgver-$pkgrel${pkgbase#linux}"')
 got=$(cat "$src/version" 2>/dev/null)
@@ -214,13 +215,18 @@ else
 		"$bad" >"$scratch/repo/patches/$name"
 	if mp "$copy" -o -d -A --skipchecksums >"$scratch/broken.log" 2>&1; then
 		echo "#   makepkg -o passed with a broken $name"; rc=1
-	elif ! grep -q "ERROR: $name does not apply to Debian's linux-source-7.2 $BASE_VERSION" "$scratch/broken.log" ||
+	elif ! grep -q "ERROR: $name does not apply to linux-${BASE_VERSION%-*} (debian)" "$scratch/broken.log" ||
 	     ! grep -q 'FAILED' "$scratch/broken.log"; then
 		echo "#   prepare() failed without naming $name and its rejected hunk:"; tail -n 20 "$scratch/broken.log" | diag
 		rc=1
 	fi
+	cp "$bad" "$scratch/repo/patches/$name"
 fi
 tap "$tapfile" $rc "packaging: prepare() stops on a patch that no longer applies, naming it and its rejected hunk"
+rm -rf "${scratch:?}"/build/*
+
+# --- 8. The boot integration under pacman
+"$REPO_DIR/packaging/test-hooks.sh" "$tapfile" "$scratch/hooks"
 
 say "packaging checks done in $((SECONDS - started)) s"
 exit 0

@@ -132,3 +132,35 @@ config_has_fragment() {
 	done <"$2"
 	return $bad
 }
+
+# need_debs PKG...: install the Debian packages that are missing (as root).
+need_debs() {
+	local p missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "need root to install ${missing[*]}"
+	say "installing ${missing[*]}"
+	apt-get update -qq || die "apt-get update failed"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null || die "cannot install ${missing[*]}"
+}
+
+# PKG_USER: makepkg refuses to run as root; it runs as this system user,
+# made by need_pkg_user when missing.
+PKG_USER=vb2pkg
+need_pkg_user() {
+	[ "$(id -u)" -eq 0 ] || die "run as root: makepkg runs as the user $PKG_USER, made with useradd if missing"
+	id -u "$PKG_USER" >/dev/null 2>&1 ||
+		useradd --system --user-group --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$PKG_USER" || die "cannot create the user $PKG_USER"
+}
+
+# copy_repo DEST: the repository's tracked files (what a clone has, and all
+# that makechrootpkg binds into its chroot) copied to DEST.
+copy_repo() {
+	mkdir -p "$1"
+	(cd "$REPO_DIR" && git ls-files -z --cached --others --exclude-standard |
+		rsync -a --from0 --files-from=- ./ "$1/")
+}

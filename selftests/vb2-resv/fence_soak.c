@@ -94,7 +94,7 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 
 	ret = m2m_open(&self->dev, driver_name());
 	if (ret == -ENOENT)
-		SKIP(return, "no %s device: modprobe %s", driver_name(), driver_name());
+		SKIP(return, "no %s device, and modprobe %s failed", driver_name(), driver_name());
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	if (access(DMABUF_BUFINFO, R_OK))
 		SKIP(return, "needs debugfs mounted: %s", DMABUF_BUFINFO);

@@ -89,7 +89,7 @@ static const char *drm_strerror(void)
  * Open the lowest /dev/dri/cardN whose DRM driver is @name. Returns the fd,
  * -ENOENT if there is none (the caller skips), or another negative errno.
  */
-static int drm_open_driver(const char *name)
+static int drm_find_driver(const char *name)
 {
 	char path[32];
 	int n, fd;
@@ -113,6 +113,17 @@ static int drm_open_driver(const char *name)
 		close(fd);
 	}
 	return drm_fail(-ENOENT, "no DRM device with driver \"%s\"", name);
+}
+
+/* The DRM device of driver @name, loading its module when there is none. */
+static int drm_open_driver(const char *name)
+{
+	int fd = drm_find_driver(name);
+
+	if (fd == -ENOENT &&
+	    !m2m_load_module(name, strcmp(name, "vkms") ? "" : "enable_writeback=1"))
+		fd = drm_find_driver(name);
+	return fd;
 }
 
 /* The id of property @name of object @obj, 0 if it has none. */

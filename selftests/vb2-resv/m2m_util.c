@@ -115,9 +115,22 @@ static void init_queue(struct m2m_queue *q, enum v4l2_buf_type type,
 	q->name = name;
 }
 
+int m2m_load_module(const char *name, const char *args)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "modprobe -q %s %s 2>/dev/null", name, args);
+	return system(cmd) == 0 ? 0 : fail(-ENOENT, "modprobe %s failed", name);
+}
+
 int m2m_open(struct m2m_dev *dev, const char *driver)
 {
-	return m2m_open_card(dev, driver, NULL);
+	int ret = m2m_open_card(dev, driver, NULL);
+
+	if (ret == -ENOENT && (!strcmp(driver, "vim2m") || !strcmp(driver, "vb2-resv-test")) &&
+	    !m2m_load_module(driver, ""))
+		ret = m2m_open_card(dev, driver, NULL);
+	return ret;
 }
 
 int m2m_open_card(struct m2m_dev *dev, const char *driver, const char *card)

@@ -75,6 +75,15 @@ struct m2m_buf_state {
 };
 
 const char *m2m_strerror(void);
+
+/*
+ * Load the module the tests need (vim2m, vb2-resv-test, vkms, vgem) with
+ * modprobe, as run_kselftest.sh on the board runs with nothing loaded:
+ * 0 when modprobe loaded it or it was loaded already.  @args are module
+ * parameters ("enable_writeback=1") or "".  m2m_open() calls it for the two
+ * V4L2 test drivers when their device is absent.
+ */
+int m2m_load_module(const char *name, const char *args);
 const char *m2m_fourcc_str(uint32_t fourcc, char buf[8]);
 
 /*

@@ -14,8 +14,8 @@
  * a job that had already finished. The job is made long (about 500 ms) with
  * vim2m's per-context "Transaction Time (msec)" control, found by name.
  *
- * Needs: vim2m loaded (modprobe vim2m), CONFIG_SYNC_FILE for the sync_file
- * test.
+ * Needs: vim2m (CONFIG_VIDEO_VIM2M, loaded with modprobe if it is not),
+ * CONFIG_SYNC_FILE for the sync_file test.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +67,7 @@ FIXTURE_SETUP(vim2m_job)
 
 	ret = m2m_open(&self->dev, DRIVER);
 	if (ret == -ENOENT)
-		SKIP(return, "vim2m not loaded: modprobe vim2m");
+		SKIP(return, "no vim2m device, and modprobe vim2m failed (CONFIG_VIDEO_VIM2M)");
 	ASSERT_EQ(0, ret) TH_LOG("cannot open the vim2m device: %s",
 				 m2m_strerror());
 
@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	if (argc == 1) {
 		if (m2m_open(&dev, DRIVER) == -ENOENT) {
 			ksft_print_header();
-			ksft_exit_skip("vim2m not loaded: modprobe vim2m\n");
+			ksft_exit_skip("no vim2m device, and modprobe vim2m failed (CONFIG_VIDEO_VIM2M)\n");
 		}
 		m2m_close(&dev);
 	}

@@ -1,1 +1,0 @@
-../kmod-vb2-resv-test/vb2-resv-rk3399-model.c

@@ -1,1 +1,0 @@
-../selftests/vb2-resv/consumer_demo.c

@@ -1,1 +1,0 @@
-../selftests/vb2-resv/kms_consumer.c

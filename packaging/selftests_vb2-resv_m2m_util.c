@@ -1,1 +1,0 @@
-../selftests/vb2-resv/m2m_util.c

@@ -1,1 +1,0 @@
-../selftests/vb2-resv/non_opted_in.c

@@ -1,1 +1,0 @@
-../selftests/vb2-resv/rk3399_fences.c

@@ -1,1 +1,0 @@
-../selftests/vb2-resv/vb2_resv_test.h

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# The user's path rehearsed here: build the packages for aarch64, pacman -U them, boot the packaged kernel, run the installed kselftests.
+#
+# usage: board-check.sh            (make board-check; ends with "N passed, N failed, N skipped")
+#
+# 1. makepkg cross-builds the four packages from the top-level PKGBUILD with
+#    packaging/makepkg-cross.conf and Debian's tree (FRESNEL_BASE=debian),
+#    as the user would on an x86_64 host; cached while its inputs are the same.
+# 2. The packages are checked: arch = aarch64, every ELF file is aarch64
+#    (the -headers' host programs too), the Image fits u-boot's window, /boot
+#    holds only Rockchip device trees.
+# 3. Debian's pacman installs them into a scratch aarch64 root; what the
+#    hooks do there (depmod, the extlinux entry) runs from the host, as the
+#    root's programs are aarch64.
+# 4. That root, plus Debian's arm64 libc, libdrm and busybox, boots as the
+#    initramfs of the packaged kernel under qemu-system-aarch64 (virt,
+#    cortex-a72, TCG), whose init runs the installed run_kselftest.sh, as
+#    the user does after the reboot, with nothing loaded beforehand.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+lock_cache
+
+board=$CACHE/board
+run=$CACHE/runs/board
+tapfile=$run/host.tap
+deb=linux-source-7.2_${BASE_VERSION}_all.deb
+pkg=linux-fresnel-fourier
+started=$SECONDS
+rm -rf "$run"
+mkdir -p "$run" "$board"
+: >"$tapfile"
+diag() { sed 's/^/#   /'; }
+
+need_debs makepkg pacman-package-manager libarchive-tools file patch xz-utils zstd rsync cpio kmod \
+	make gcc bc bison flex libelf-dev libssl-dev python3 gcc-aarch64-linux-gnu g++-aarch64-linux-gnu \
+	qemu-system-arm busybox-static debian-archive-keyring git
+need_pkg_user
+"$VMTEST_DIR/fetch-kernel.sh" >/dev/null
+[ -f "$CACHE/dl/$deb" ] || die "no $deb in $CACHE/dl"
+
+# --- Debian bookworm's arm64 packages: the build's sysroot (libdrm for the
+# selftests; bookworm's glibc is the cross compiler's) and the guest's libc and busybox
+arm64_apt() { CACHE=$board/apt apt_private "$@" -o APT::Architecture=arm64 -o APT::Architectures::=arm64; }
+debs=(libc6 libdrm2 libdrm-dev libdrm-common libpciaccess0 busybox-static)
+if [ ! -f "$board/debs/done" ]; then
+	say "fetching Debian bookworm's arm64 ${debs[*]}"
+	mkdir -p "$board/apt/lists/partial" "$board/apt/archives/partial" "$board/debs"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+		>"$board/apt/sources.list"
+	arm64_apt apt-get update >/dev/null || die "cannot read Debian bookworm's arm64 index"
+	(cd "$board/debs" && arm64_apt apt-get download "${debs[@]/%/:arm64}" >/dev/null) ||
+		die "cannot download ${debs[*]} for arm64"
+	touch "$board/debs/done"
+fi
+sysroot=$board/sysroot
+rm -rf "$sysroot" && mkdir -p "$sysroot"
+for d in "$board"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
+chmod -R a+rX "$sysroot"
+
+# --- 1. The four packages, cross-built with makepkg
+pkgs=$board/pkgs
+key=$({
+	cd "$REPO_DIR"
+	git ls-files -z PKGBUILD patches packaging kmod-vb2-resv-test selftests | xargs -0 sha256sum
+	sha256sum "$CACHE/dl/$deb"
+	aarch64-linux-gnu-gcc --version | head -n 1
+} | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$pkgs/key" 2>/dev/null)" = "$key" ]; then
+	say "packages from the cache (inputs unchanged since $(date -r "$pkgs/key" '+%F %T'))"
+	tap "$tapfile" 0 "board: makepkg cross-builds the four packages (cached; cold build: $(cat "$pkgs/build-time"))"
+else
+	# The build user cannot read root's cache: a scratch directory of its own.
+	work=$(mktemp -d -p /var/tmp vb2-resv-board.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	copy_repo "$work/repo"
+	mkdir -p "$work/srcdest" "$work/home" "$work/pkgdest" "$work/build"
+	cp "$CACHE/dl/$deb" "$work/srcdest/"
+	cp -a "$sysroot" "$work/sysroot"
+	chown -R "$PKG_USER:" "$work"
+	say "makepkg: cross-building $pkg for aarch64 (cold: about an hour on 2 cores; log: $run/makepkg.log)"
+	t0=$SECONDS rc=0
+	(cd "$work/repo" && runuser -u "$PKG_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+		HOME="$work/home" SRCDEST="$work/srcdest" BUILDDIR="$work/build" PKGDEST="$work/pkgdest" \
+		MAKEFLAGS=-j"$JOBS" MAKEPKG_SYSROOT="$work/sysroot" FRESNEL_BASE=debian \
+		makepkg --config packaging/makepkg-cross.conf --nodeps --noconfirm) >"$run/makepkg.log" 2>&1 || rc=$?
+	secs=$((SECONDS - t0))
+	[ $rc -eq 0 ] || tail -n 40 "$run/makepkg.log" | diag
+	tap "$tapfile" $rc "board: makepkg cross-builds the four packages ($((secs / 60)) min $((secs % 60)) s, cold)"
+	[ $rc -eq 0 ] || die "makepkg failed (log: $run/makepkg.log)"
+	rm -rf "$pkgs" && mkdir -p "$pkgs"
+	cp "$work"/pkgdest/*.pkg.tar.* "$pkgs/"
+	echo "$((secs / 60)) min $((secs % 60)) s" >"$pkgs/build-time"
+	echo "$key" >"$pkgs/key"
+	rm -rf "$work"
+	trap - EXIT
+fi
+mapfile -t files < <(ls "$pkgs"/*.pkg.tar.*)
+[ ${#files[@]} -eq 4 ] || die "expected 4 packages in $pkgs, found ${#files[@]}"
+
+# --- 2. What the packages hold
+ex=$board/extract
+rm -rf "$ex" && mkdir -p "$ex"
+rc=0
+for f in "${files[@]}"; do
+	n=$(basename "$f" | sed 's/-[^-]*-[^-]*-aarch64\.pkg\.tar\..*//')
+	mkdir -p "$ex/$n" && bsdtar -xf "$f" -C "$ex/$n"
+	grep -qx 'arch = aarch64' "$ex/$n/.PKGINFO" || { echo "#   $n: $(grep '^arch' "$ex/$n/.PKGINFO")"; rc=1; }
+done
+tap "$tapfile" $rc "board: the four packages are for arch aarch64 (.PKGINFO)"
+
+rc=0
+find "$ex" -type f -print0 | xargs -0 file -N -F '|' | grep '| ELF' >"$run/elf.txt" || true
+grep -v 'ARM aarch64' "$run/elf.txt" | diag | grep . && rc=1
+nelf=$(wc -l <"$run/elf.txt")
+[ "$nelf" -gt 100 ] || { echo "#   only $nelf ELF files"; rc=1; }
+for p in scripts/basic/fixdep scripts/mod/modpost; do
+	grep -q "/build/$p|.*ARM aarch64" "$run/elf.txt" || { echo "#   no aarch64 $p in -headers"; rc=1; }
+done
+tap "$tapfile" $rc "board: all $nelf ELF files are aarch64, the -headers' fixdep and modpost too (DKMS on the board)"
+
+rc=0
+pb=$(ls "$ex/$pkg"/usr/lib/modules/*/pkgbase) || die "no usr/lib/modules/*/pkgbase in $pkg"
+kver=$(basename "$(dirname "$pb")")
+image=$ex/$pkg/usr/lib/modules/$kver/vmlinuz
+size=$(stat -c %s "$image")
+# Stock RK3399 u-boot: kernel_addr_r 0x02080000, ramdisk_addr_r 0x06000000.
+window=$((0x06000000 - 0x02080000))
+[ "$size" -lt "$window" ] || rc=1
+echo "# Image $(awk -v s="$size" 'BEGIN { printf "%.1f MiB", s / 1048576 }') of the $(awk -v s="$window" 'BEGIN { printf "%.1f MiB", s / 1048576 }') between u-boot's kernel_addr_r and ramdisk_addr_r" | tee "$run/sizes.txt"
+(cd "$ex/$pkg" && find boot -type f) | sort >"$run/boot.txt"
+grep -v "^boot/$pkg/dtbs/rockchip/[^/]*\.dtbo\?$" "$run/boot.txt" | diag | grep . && rc=1
+ndtb=$(grep -c '\.dtb$' "$run/boot.txt" || true)
+grep -q "rockchip/rk3399-pinebook-pro.dtb$" "$run/boot.txt" || rc=1
+{
+	echo "# /boot: $ndtb Rockchip device trees ($(du -sh "$ex/$pkg/boot" | cut -f1)), nothing else"
+	echo "# modules: $(find "$ex/$pkg/usr/lib/modules" -name '*.ko*' | wc -l), $(du -sh "$ex/$pkg/usr/lib/modules" | cut -f1)"
+	for f in "${files[@]}"; do echo "# $(basename "$f"): $(du -h "$f" | cut -f1)"; done
+} | tee -a "$run/sizes.txt"
+tap "$tapfile" $rc "board: the Image fits u-boot's window, /boot holds only Rockchip device trees (pinebook-pro among them)"
+
+# --- 3. pacman -U into a scratch aarch64 root; the hooks' work from the host
+root=$board/root
+rm -rf "$root" && mkdir -p "$root/var/lib/pacman" "$run/hooks-off"
+# The root's hooks are aarch64 programs: masked here (a hook of the same
+# name in a hook directory given first, linked to /dev/null), run below.
+for h in "$ex/$pkg"/usr/share/libalpm/hooks/*.hook; do ln -s /dev/null "$run/hooks-off/$(basename "$h")"; done
+rc=0
+pacman -U --noconfirm --arch aarch64 --root "$root" --dbpath "$root/var/lib/pacman" --config /dev/null \
+	--hookdir "$run/hooks-off" --noscriptlet "${files[@]}" >"$run/pacman.log" 2>&1 || rc=1
+[ "$(pacman -Q --root "$root" --dbpath "$root/var/lib/pacman" | wc -l)" -eq 4 ] || rc=1
+[ $rc -eq 0 ] || diag <"$run/pacman.log"
+tap "$tapfile" $rc "board: pacman -U installs the four packages into an aarch64 root"
+
+rc=0
+depmod -b "$root/usr" "$kver" 2>"$run/depmod.log" || { diag <"$run/depmod.log"; rc=1; }
+grep -q 'extramodules/vb2-resv-test.ko' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
+grep -q 'hantro-vpu.ko' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
+mkdir -p "$run/boot/extlinux"
+printf '%s\n' 'DEFAULT arch' 'MENU TITLE Boot' 'TIMEOUT 50' '' 'LABEL arch' '	LINUX /Image' \
+	'	INITRD /initramfs-linux.img' '	FDT /dtbs/rockchip/rk3399-pinebook-pro.dtb' \
+	'	APPEND root=LABEL=ROOT_ALARM rw' >"$run/boot/extlinux/extlinux.conf"
+EXTLINUX_CONF=$run/boot/extlinux/extlinux.conf EXTLINUX_MODULES=$root/usr/lib/modules \
+	"$root/usr/share/libalpm/scripts/$pkg-extlinux" add "$pkg" 2>"$run/extlinux.log" || rc=1
+grep -q "MENU LABEL $pkg ($kver)" "$run/boot/extlinux/extlinux.conf" || { diag <"$run/extlinux.log"; rc=1; }
+tap "$tapfile" $rc "board: what the hooks do: depmod finds the test module and hantro, the extlinux entry names $kver"
+
+# --- 4. Boot it: the installed root as the initramfs, the installed run_kselftest.sh as init's job
+say "building the guest's root from the installed packages"
+rfs=$board/rootfs
+rm -rf "$rfs" && mkdir -p "$rfs"
+rsync -a --exclude=/var/lib/pacman --exclude="/usr/lib/modules/$kver/build" --exclude=/usr/src \
+	--exclude=/boot "$root/" "$rfs/"
+for d in "$board"/debs/*.deb; do
+	case $(basename "$d") in libdrm-dev*|libpciaccess*) continue ;; esac
+	dpkg-deb -x "$d" "$rfs"
+done
+mkdir -p "$rfs"/{proc,sys,dev,tmp,run,root,sbin,usr/bin,usr/sbin,etc}
+[ -e "$rfs/lib/modules" ] || ln -s ../usr/lib/modules "$rfs/lib/modules"
+# busybox's applets, named after the host's busybox-static of the same release
+/bin/busybox --list-full | while read -r a; do
+	[ -e "$rfs/$a" ] || ln -s /bin/busybox "$rfs/$a"
+done
+cat >"$rfs/init" <<'EOI'
+#!/bin/sh
+# PID 1 of the rehearsal: what the user types after the reboot, then power off.
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/root
+echo "board-check: $(uname -r) up"
+/usr/lib/kselftests/linux-fresnel-fourier/run_kselftest.sh 2>&1
+echo "board-check: run_kselftest.sh exited with $?"
+echo "board-check: dmesg follows"
+dmesg
+echo "board-check: dmesg ends"
+poweroff -f
+EOI
+chmod 755 "$rfs/init"
+(cd "$rfs" && find . | cpio -o -H newc --quiet) >"$board/rootfs.cpio"
+say "booting $kver under qemu-system-aarch64 (virt, cortex-a72, TCG); the kselftests' results follow"
+rc=0
+timeout --kill-after=10 "${BOARD_VM_TIMEOUT:-3600}" qemu-system-aarch64 \
+	-M virt -cpu cortex-a72 -smp 2 -m 3G -accel tcg,thread=multi \
+	-display none -monitor none -serial stdio -no-reboot \
+	-kernel "$image" -initrd "$board/rootfs.cpio" \
+	-append "console=ttyAMA0 rdinit=/init cma=64M panic=-1 loglevel=4" \
+	</dev/null 2>&1 | tee "$run/console.log" |
+	grep --line-buffered -E '^(# )?(not )?ok [0-9]+|^# selftests: |^board-check:' >&2 || rc=$?
+grep -q '^board-check: run_kselftest.sh exited' "$run/console.log" || rc=1
+tap "$tapfile" $rc "board: the packaged kernel boots on qemu's virt machine and runs the installed run_kselftest.sh to its end"
+tr -d '\r' <"$run/console.log" | sed -n '/^board-check: .* up$/,/^board-check: run_kselftest.sh exited/p' >"$run/kselftest.tap"
+tr -d '\r' <"$run/console.log" | sed -n '/^board-check: dmesg follows$/,/^board-check: dmesg ends$/p' >"$run/dmesg.txt"
+rc=0
+[ -s "$run/dmesg.txt" ] || rc=1
+"$VMTEST_DIR/scan-dmesg.sh" "$run/dmesg.txt" >"$run/scan.log" 2>&1 || { rc=1; diag <"$run/scan.log"; }
+tap "$tapfile" $rc "board: the guest's dmesg has no WARNING, BUG or oops"
+
+say "board check done in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
+echo "results: $run"
+awk -f "$VMTEST_DIR/tap-summary.awk" "$tapfile" "$run/kselftest.tap"
