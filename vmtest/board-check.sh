@@ -32,7 +32,7 @@ mkdir -p "$run" "$board"
 diag() { sed 's/^/#   /'; }
 
 need_debs makepkg pacman-package-manager libarchive-tools file patch xz-utils zstd rsync cpio kmod \
-	make gcc bc bison flex libelf-dev libssl-dev python3 gcc-aarch64-linux-gnu g++-aarch64-linux-gnu \
+	make gcc bc bison flex libelf-dev libssl-dev python3 gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	qemu-system-arm busybox-static debian-archive-keyring git
 need_pkg_user
 "$VMTEST_DIR/fetch-kernel.sh" >/dev/null
@@ -40,15 +40,15 @@ need_pkg_user
 
 # --- Debian bookworm's arm64 packages: the build's sysroot (libdrm for the
 # selftests; bookworm's glibc is the cross compiler's) and the guest's libc and busybox
-arm64_apt() { CACHE=$board/apt apt_private "$@" -o APT::Architecture=arm64 -o APT::Architectures::=arm64; }
-debs=(libc6 libdrm2 libdrm-dev libdrm-common libpciaccess0 busybox-static)
+arm64_apt() { CACHE=$board apt_private "$@" -o APT::Architecture=arm64 -o APT::Architectures::=arm64; }
+debs=(libc6:arm64 libdrm2:arm64 libdrm-dev:arm64 libdrm-common busybox-static:arm64)
 if [ ! -f "$board/debs/done" ]; then
 	say "fetching Debian bookworm's arm64 ${debs[*]}"
 	mkdir -p "$board/apt/lists/partial" "$board/apt/archives/partial" "$board/debs"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
 		>"$board/apt/sources.list"
 	arm64_apt apt-get update >/dev/null || die "cannot read Debian bookworm's arm64 index"
-	(cd "$board/debs" && arm64_apt apt-get download "${debs[@]/%/:arm64}" >/dev/null) ||
+	(cd "$board/debs" && arm64_apt apt-get download "${debs[@]}" >/dev/null) ||
 		die "cannot download ${debs[*]} for arm64"
 	touch "$board/debs/done"
 fi
@@ -171,7 +171,7 @@ rm -rf "$rfs" && mkdir -p "$rfs"
 rsync -a --exclude=/var/lib/pacman --exclude="/usr/lib/modules/$kver/build" --exclude=/usr/src \
 	--exclude=/boot "$root/" "$rfs/"
 for d in "$board"/debs/*.deb; do
-	case $(basename "$d") in libdrm-dev*|libpciaccess*) continue ;; esac
+	case $(basename "$d") in libdrm-dev*) continue ;; esac
 	dpkg-deb -x "$d" "$rfs"
 done
 mkdir -p "$rfs"/{proc,sys,dev,tmp,run,root,sbin,usr/bin,usr/sbin,etc}

@@ -24,12 +24,24 @@ cmdline+=" memmap=128K\$$MODEL_REGS VMTEST_MODEL_REGS=$MODEL_REGS"
 cmdline+=" VMTEST_PLAN=$plan VMTEST_STAGE=$STAGE VMTEST_REPO=$REPO_DIR"
 
 say "booting $(cat "$STAGE/kernel.release") under QEMU TCG: $(basename "$plan") (limit ${limit}s)"
-# VMTEST_PROGRESS=1: show each result line of the guest's plan log as it comes.
+# VMTEST_PROGRESS=1: show each result line of the guest's plan log as it
+# comes.  Polled: writes through 9p do not always wake tail -F's inotify.
+# follow FILE: print what is appended to FILE, once a second, until killed.
+follow() {
+	local off=0 size
+	while :; do
+		size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+		[ "$size" -ge "$off" ] || off=0
+		if [ "$size" -gt "$off" ]; then
+			tail -c +$((off + 1)) "$1" | head -c $((size - off))
+			off=$size
+		fi
+		sleep 1
+	done
+}
 tailpid=
 if [ -n "${VMTEST_PROGRESS:-}" ]; then
-	: > "$out/plan.log"
-	tail -n +1 -F "$out/plan.log" 2>/dev/null 9>&- \
-		> >(grep --line-buffered -E '^(# )?(not )?ok [0-9]+|^# selftests: ' >&2) &
+	follow "$out/plan.log" 9>&- > >(grep --line-buffered -E '^(# )?(not )?ok [0-9]+|^# selftests: ' >&2) &
 	tailpid=$!
 fi
 rc=0
