@@ -12,7 +12,8 @@
 # 3. Debian's pacman installs them into a scratch aarch64 root; what the
 #    hooks do there (depmod, the extlinux entry) runs from the host, as the
 #    root's programs are aarch64.
-# 4. That root, plus Debian's arm64 libc, libdrm and busybox, boots as the
+# 4. That root, plus Debian's arm64 glibc, libdrm, bash, coreutils, kmod and
+#    busybox (what the packages depend on in Arch), boots as the
 #    initramfs of the packaged kernel under qemu-system-aarch64 (virt,
 #    cortex-a72, TCG), whose init runs the installed run_kselftest.sh, as
 #    the user does after the reboot, with nothing loaded beforehand.
