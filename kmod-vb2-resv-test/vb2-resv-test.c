@@ -3,7 +3,7 @@
  * vb2-resv-test: a virtual V4L2 mem2mem device that publishes producer fences.
  *
  * Test-only. It exists so that every clause of the producer-fence contract
- * (CONTRACT.md F1-F14) can be exercised without hardware: its CAPTURE queue
+ * (CONTRACT.md F1-F16) can be exercised without hardware: its CAPTURE queue
  * opts in to videobuf2 producer fences and calls vb2_buffer_publish_fence()
  * from device_run, exactly as a real driver does, and its job engine can be
  * told to be slow, to fail, to hang until its watchdog ends the job, or to
@@ -28,14 +28,17 @@
  *   "Job Result"               Done, Error (completes with an error) or
  *                              Hang (never completes; the watchdog fails it)
  *   "Signalling Violation"     allocate with GFP_KERNEL inside the fence
- *                              signalling section (F9 negative test only)
+ *                              signalling section: where the job completes,
+ *                              or in device_run right after publication,
+ *                              before the "hardware" starts (F9 negative
+ *                              tests only)
  *   "Hold Reservation (msec)"  before publishing, have a worker take the
  *                              CAPTURE buffer's reservation lock and keep it
  *                              this long, so that publication waits for it
- *                              and a signal can interrupt it (F11 test only)
+ *                              while a signal arrives (F11 test only)
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
- * watchdog_ms=, multiplanar-ness comes from the format (GREY and XRGB32: one
+ * watchdog_ms=, linger_ms= (a v4l2-mem2mem regression test), multiplanar-ness comes from the format (GREY and XRGB32: one
  * plane, NV12M: two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
  * be scanned out by a KMS driver (F13). Counters are in debugfs:
  * <debugfs>/vb2-resv-test/stats.
@@ -48,6 +51,7 @@
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
+#include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -74,6 +78,13 @@
 #define VRT_CID_VIOLATION	(V4L2_CID_USER_BASE + 0x1002)
 #define VRT_CID_HOLD_RESV_MSEC	(V4L2_CID_USER_BASE + 0x1003)
 
+/* Where a job breaks the signalling rules, for the F9 negative tests */
+enum vrt_violation {
+	VRT_VIOLATION_NONE,
+	VRT_VIOLATION_COMPLETION,
+	VRT_VIOLATION_PUBLICATION,
+};
+
 enum { VRT_SRC, VRT_DST };	/* index of a queue's data: OUTPUT, CAPTURE */
 
 enum vrt_job_result {
@@ -93,6 +104,63 @@ MODULE_PARM_DESC(latency_ms, "default job time of new contexts, in ms");
 static unsigned int watchdog_ms = 1000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "a job still running after this many ms is failed");
+
+/*
+ * A regression test for the v4l2-mem2mem fix "Do not use the context after
+ * waking its releaser": v4l2_m2m_job_finish() used to wake the task waiting
+ * in v4l2_m2m_cancel_job() and only then try to queue the next job of the
+ * same context, in __v4l2_m2m_try_queue(), while that task freed it. The
+ * window is a few instructions wide; with linger_ms set, an ftrace hook on
+ * __v4l2_m2m_try_queue() widens it to that many ms, so that KASAN reports
+ * the use after free every time the bug is there. The fixed core queues the
+ * next job before waking the waiter, under the job spinlock, so the delay
+ * does not reach it. Where the function cannot be hooked (no dynamic ftrace,
+ * or the compiler inlined it), the test runs without the delay.
+ */
+static unsigned int linger_ms;
+module_param(linger_ms, uint, 0644);
+MODULE_PARM_DESC(linger_ms,
+		 "test only: delay v4l2-mem2mem's __v4l2_m2m_try_queue() by this many ms");
+
+#ifdef CONFIG_DYNAMIC_FTRACE
+static void vrt_linger(unsigned long ip, unsigned long parent_ip,
+		       struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	unsigned int ms = READ_ONCE(linger_ms);
+
+	if (ms)
+		mdelay(ms);
+}
+
+static struct ftrace_ops vrt_linger_ops = {
+	.func = vrt_linger,
+};
+
+static bool vrt_linger_hooked;
+
+static void vrt_linger_hook(void)
+{
+	static unsigned char name[] = "__v4l2_m2m_try_queue";
+
+	if (ftrace_set_filter(&vrt_linger_ops, name, strlen(name), 1) ||
+	    register_ftrace_function(&vrt_linger_ops)) {
+		pr_info("cannot hook __v4l2_m2m_try_queue(): linger_ms has no effect\n");
+		return;
+	}
+	vrt_linger_hooked = true;
+}
+
+static void vrt_linger_unhook(void)
+{
+	if (vrt_linger_hooked)
+		unregister_ftrace_function(&vrt_linger_ops);
+	ftrace_free_filter(&vrt_linger_ops);
+}
+#else
+static const bool vrt_linger_hooked;
+static void vrt_linger_hook(void) { }
+static void vrt_linger_unhook(void) { }
+#endif
 
 /* GREY first: it is the default, and the first format tests pick. */
 static const u32 vrt_formats[] = {
@@ -137,7 +205,7 @@ struct vrt_ctx {
 	/* Set by controls, read by the job engine. */
 	unsigned int trans_time_ms;
 	enum vrt_job_result result;
-	bool violation;
+	u32 violation;		/* enum vrt_violation */
 	unsigned int hold_resv_ms;
 
 	/* F11 test: a worker holding the CAPTURE reservation lock. */
@@ -149,7 +217,7 @@ struct vrt_ctx {
 	bool aborting;
 	unsigned long job_start;	/* jiffies */
 	enum vrt_job_result job_result;
-	bool job_violation;
+	u32 job_violation;
 	u8 *src_vaddr;
 	unsigned long src_len;
 	u8 *dst_vaddr[VIDEO_MAX_PLANES];
@@ -228,7 +296,7 @@ static void vrt_job_finish(struct vrt_ctx *ctx, bool timed_out)
 	}
 
 	/* F9 negative test: reclaim may wait for fences, so this is a bug. */
-	if (ctx->job_violation)
+	if (ctx->job_violation == VRT_VIOLATION_COMPLETION)
 		kfree(kmalloc(64, GFP_KERNEL));
 
 	src->sequence = ctx->q_data[VRT_SRC].sequence++;
@@ -262,6 +330,8 @@ static void vrt_watchdog(struct work_struct *work)
 	atomic_inc(&ctx->dev->stats.watchdog);
 	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev, "job timed out after %u ms\n",
 			     watchdog_ms);
+	vb2_buffer_set_fence_error(&v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx)->vb2_buf,
+				   -ETIMEDOUT);
 	vrt_job_finish(ctx, true);
 }
 
@@ -347,10 +417,17 @@ static void vrt_device_run(void *priv)
 	if (READ_ONCE(ctx->hold_resv_ms))
 		vrt_hold_resv(ctx, &dst->vb2_buf);
 
-	/* The job is committed: publish its CAPTURE buffer's fence (F2). */
-	ret = vb2_buffer_publish_fence(&dst->vb2_buf);
-	/* The buffer must not go away under a held lock. */
-	flush_work(&ctx->hold_work);
+	/*
+	 * The job is committed: publish its CAPTURE buffer's fence (F2). This
+	 * opens the signalling critical section, which ends once the
+	 * "hardware" is started.
+	 */
+	ret = vb2_buffer_publish_fence(&dst->vb2_buf, &cookie);
+
+	/* F9 negative test: a driver that allocates before starting the job */
+	if (ctx->job_violation == VRT_VIOLATION_PUBLICATION)
+		kfree(kmalloc(64, GFP_KERNEL));
+
 	if (ret) {
 		atomic_inc(&dev->stats.publish_failed);
 	} else if (dst->vb2_buf.producer_fence) {
@@ -360,7 +437,6 @@ static void vrt_device_run(void *priv)
 				       &buf->fence_cb, vrt_count_signal);
 	}
 
-	cookie = dma_fence_begin_signalling();
 	WRITE_ONCE(ctx->job_start, jiffies);
 	WRITE_ONCE(dev->running, ctx);
 	if (ctx->job_result != VRT_JOB_HANG)
@@ -373,26 +449,19 @@ static void vrt_device_run(void *priv)
 	if (READ_ONCE(dev->gone))
 		vrt_job_abort(ctx);
 	dma_fence_end_signalling(cookie);
-}
 
-/*
- * The m2m core's cancel path (streamoff, release) waits for the running job
- * to finish, then may free the m2m context at once, while
- * v4l2_m2m_job_finish() still uses it after waking the waiter. Finish the
- * job here and wait for the work that did so to return entirely.
- */
-static void vrt_m2m_job_abort(void *priv)
-{
-	struct vrt_ctx *ctx = priv;
-
-	vrt_job_abort(ctx);
-	flush_delayed_work(&ctx->irq_work);
-	flush_delayed_work(&ctx->watchdog);
+	/*
+	 * The buffer must not go away under the lock the hold worker took;
+	 * it has released it once publication took it, but may still be
+	 * running. Waiting for a worker that takes a reservation lock is not
+	 * allowed inside the signalling section.
+	 */
+	flush_work(&ctx->hold_work);
 }
 
 static const struct v4l2_m2m_ops vrt_m2m_ops = {
 	.device_run	= vrt_device_run,
-	.job_abort	= vrt_m2m_job_abort,
+	.job_abort	= vrt_job_abort,
 };
 
 /* Controls */
@@ -428,6 +497,10 @@ static const char * const vrt_job_result_menu[] = {
 	"Done", "Error", "Hang", NULL,
 };
 
+static const char * const vrt_violation_menu[] = {
+	"None", "At Completion", "After Publication", NULL,
+};
+
 static const struct v4l2_ctrl_config vrt_ctrls[] = {
 	{
 		.ops = &vrt_ctrl_ops,
@@ -448,9 +521,9 @@ static const struct v4l2_ctrl_config vrt_ctrls[] = {
 		.ops = &vrt_ctrl_ops,
 		.id = VRT_CID_VIOLATION,
 		.name = "Signalling Violation",
-		.type = V4L2_CTRL_TYPE_BOOLEAN,
-		.max = 1,
-		.step = 1,
+		.type = V4L2_CTRL_TYPE_MENU,
+		.max = VRT_VIOLATION_PUBLICATION,
+		.qmenu = vrt_violation_menu,
 	}, {
 		.ops = &vrt_ctrl_ops,
 		.id = VRT_CID_HOLD_RESV_MSEC,
@@ -753,12 +826,10 @@ static int vrt_release(struct file *file)
 	v4l2_fh_del(&ctx->fh, file);
 	v4l2_fh_exit(&ctx->fh);
 	/*
-	 * A job that was just finished (by the watchdog, or by an abort at
-	 * unbind) may still be inside v4l2_m2m_job_finish(): wait for it
-	 * before the m2m context is freed.
+	 * Cancels a running job (job_abort, then waits for it), F5. The job
+	 * ends in the "interrupt" work, as it would on hardware: nothing here
+	 * waits for that work to return before the m2m context is freed.
 	 */
-	vrt_m2m_job_abort(ctx);
-	/* Cancels a running job (job_abort, then waits for it), F5. */
 	mutex_lock(&dev->dev_mutex);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&dev->dev_mutex);
@@ -790,6 +861,7 @@ static int vrt_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "signalled %d\n", atomic_read(&st->signalled));
 	seq_printf(s, "errored %d\n", atomic_read(&st->errored));
 	seq_printf(s, "watchdog %d\n", atomic_read(&st->watchdog));
+	seq_printf(s, "linger_hooked %d\n", vrt_linger_hooked);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vrt_stats);
@@ -918,13 +990,17 @@ static int __init vrt_init(void)
 {
 	int ret;
 
+	vrt_linger_hook();
+
 	vrt_pdev = platform_device_register_simple(VRT_NAME, PLATFORM_DEVID_NONE,
 						   NULL, 0);
 	if (IS_ERR(vrt_pdev))
 		return PTR_ERR(vrt_pdev);
 	ret = platform_driver_register(&vrt_pdrv);
-	if (ret)
+	if (ret) {
 		platform_device_unregister(vrt_pdev);
+		vrt_linger_unhook();
+	}
 	return ret;
 }
 
@@ -932,6 +1008,7 @@ static void __exit vrt_exit(void)
 {
 	platform_driver_unregister(&vrt_pdrv);
 	platform_device_unregister(vrt_pdev);
+	vrt_linger_unhook();
 }
 
 module_init(vrt_init);

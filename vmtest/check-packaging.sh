@@ -212,7 +212,7 @@ if [ -z "$bad" ]; then
 else
 	name=$(basename "$bad")
 	awk '!done && /^@@ / { hunk = 1 } hunk && !done && /^ ./ { $0 = $0 " /* moved */"; done = 1 } 1' \
-		"$bad" >"$scratch/repo/patches/$name"
+		"$bad" >"$scratch/repo/patches/${bad#"$PATCHES"/}"
 	if mp "$copy" -o -d -A --skipchecksums >"$scratch/broken.log" 2>&1; then
 		echo "#   makepkg -o passed with a broken $name"; rc=1
 	elif ! grep -q "ERROR: $name does not apply to linux-${BASE_VERSION%-*} (debian)" "$scratch/broken.log" ||
@@ -220,7 +220,7 @@ else
 		echo "#   prepare() failed without naming $name and its rejected hunk:"; tail -n 20 "$scratch/broken.log" | diag
 		rc=1
 	fi
-	cp "$bad" "$scratch/repo/patches/$name"
+	cp "$bad" "$scratch/repo/patches/${bad#"$PATCHES"/}"
 fi
 tap "$tapfile" $rc "packaging: prepare() stops on a patch that no longer applies, naming it and its rejected hunk"
 rm -rf "${scratch:?}"/build/*

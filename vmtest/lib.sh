@@ -32,7 +32,10 @@ tree_kernelversion() {
 
 # The patches of the series in order, without the cover letter.
 series_patches() {
-	find "$PATCHES" -maxdepth 1 -name '*.patch' ! -name '0000-*' 2>/dev/null | sort
+	local d
+	for d in "$PATCHES/fixes" "$PATCHES"; do
+		find "$d" -maxdepth 1 -name '*.patch' ! -name '0000-*' 2>/dev/null | sort
+	done
 }
 
 # tap FILE RC DESCRIPTION: append a TAP line to FILE, ok when RC is 0.

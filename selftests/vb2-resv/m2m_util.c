@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,12 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/magic.h>
 
 #include "m2m_util.h"
 
@@ -371,6 +375,7 @@ static int reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count,
 		return fail(-ENOMEM, "VIDIOC_REQBUFS(%s) allocated no buffer",
 			    q->name);
 	q->count = rb.count < M2M_MAX_BUFS ? rb.count : M2M_MAX_BUFS;
+	q->caps = rb.capabilities;
 	return 0;
 }
 
@@ -435,6 +440,24 @@ int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
 	for (i = 0; i < q->count; i++)
 		for (p = 0; p < VIDEO_MAX_PLANES; p++)
 			q->bufs[i].fd[p] = -1;
+	return 0;
+}
+
+int m2m_create_bufs_caps(struct m2m_dev *dev, struct m2m_queue *q,
+			 uint32_t memory)
+{
+	struct v4l2_create_buffers cb;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.count = 0;
+	cb.memory = memory;
+	cb.format.type = q->type;
+	if (xioctl(dev->fd, VIDIOC_G_FMT, &cb.format))
+		return fail(-errno, "VIDIOC_G_FMT(%s)", q->name);
+	if (xioctl(dev->fd, VIDIOC_CREATE_BUFS, &cb))
+		return fail(-errno, "VIDIOC_CREATE_BUFS(%s, %s, 0)", q->name,
+			    memory == V4L2_MEMORY_DMABUF ? "DMABUF" : "MMAP");
+	q->caps = cb.capabilities;
 	return 0;
 }
 
@@ -711,6 +734,37 @@ int dmabuf_export_sync_file(int fd, uint32_t flags)
 	return arg.fd;
 }
 
+int dmabuf_import_sync_file(int fd, int sync_fd, uint32_t flags)
+{
+	struct dma_buf_import_sync_file arg = { .flags = flags, .fd = sync_fd };
+
+	if (xioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &arg))
+		return fail(-errno, "DMA_BUF_IOCTL_IMPORT_SYNC_FILE(0x%x)",
+			    flags);
+	return 0;
+}
+
+int dmabuf_pending_fences(int fd, const char *driver)
+{
+	struct sync_fence_info info[16];
+	int sync_fd, i, n, ret = 0;
+
+	/* WRITE access waits for readers and writers: it gets every fence. */
+	sync_fd = dmabuf_export_sync_file(fd, DMA_BUF_SYNC_WRITE);
+	if (sync_fd < 0)
+		return sync_fd;
+	n = sync_file_fences(sync_fd, info, 16);
+	close(sync_fd);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (info[i].status == 0 &&
+		    (!driver || !strncmp(info[i].driver_name, driver,
+					 sizeof(info[i].driver_name))))
+			ret++;
+	return ret;
+}
+
 int poll_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };
@@ -756,6 +810,95 @@ int sync_file_fences(int fd, struct sync_fence_info *fences, unsigned int max)
 	if (xioctl(fd, SYNC_IOC_FILE_INFO, &info))
 		return fail(-errno, "SYNC_IOC_FILE_INFO(%u fences)", n);
 	return info.num_fences;
+}
+
+/* The sw_sync ioctls, private to drivers/dma-buf/sw_sync.c: no uapi header. */
+struct sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+
+#define SW_SYNC_IOC_MAGIC		'W'
+#define SW_SYNC_IOC_CREATE_FENCE	_IOWR(SW_SYNC_IOC_MAGIC, 0, \
+					      struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC			_IOW(SW_SYNC_IOC_MAGIC, 1, uint32_t)
+
+#define DEBUGFS_DIR	"/sys/kernel/debug"
+
+int sw_sync_timeline_open(void)
+{
+	struct statfs sfs;
+	int fd;
+
+	/* debugfs may not be mounted where the tests run from a bare init. */
+	if (!statfs(DEBUGFS_DIR, &sfs) && sfs.f_type != DEBUGFS_MAGIC)
+		mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
+	fd = open(SW_SYNC_PATH, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return fail(-ENOENT, "no %s: CONFIG_SW_SYNC and debugfs",
+			    SW_SYNC_PATH);
+	if (fd < 0)
+		return fail(-errno, "open(%s)", SW_SYNC_PATH);
+	return fd;
+}
+
+int sw_sync_fence(int timeline, unsigned int value)
+{
+	struct sw_sync_create_fence_data data = { .value = value };
+
+	snprintf(data.name, sizeof(data.name), "vb2-resv-%u", value);
+	if (xioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &data))
+		return fail(-errno, "SW_SYNC_IOC_CREATE_FENCE(%u)", value);
+	return data.fence;
+}
+
+int sw_sync_inc(int timeline, unsigned int count)
+{
+	uint32_t n = count;
+
+	if (xioctl(timeline, SW_SYNC_IOC_INC, &n))
+		return fail(-errno, "SW_SYNC_IOC_INC(%u)", count);
+	return 0;
+}
+
+pid_t sw_sync_rescue(int timeline, unsigned int count, int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000L };
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return fail(-errno, "fork");
+	if (pid)
+		return pid;
+
+	/* Keep no video node or dma-buf of the test open: only the timeline. */
+	for (fd = 3; fd < 4096; fd++)
+		if (fd != timeline)
+			close(fd);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	_exit(sw_sync_inc(timeline, count) ? 2 : 0);
+}
+
+int sw_sync_rescue_cancel(pid_t pid)
+{
+	int status;
+	pid_t ret;
+
+	if (pid <= 0)
+		return 0;
+	ret = waitpid(pid, &status, WNOHANG);
+	if (!ret) {
+		kill(pid, SIGKILL);
+		ret = waitpid(pid, &status, 0);
+	}
+	if (ret != pid)
+		return fail(-errno, "waitpid(rescue %d)", (int)pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 uint64_t now_us(void)

@@ -4,7 +4,8 @@
  * memory-to-memory device from user space (formats, MMAP buffers, EXPBUF),
  * and look at the dma-bufs it exports the way an implicit-sync consumer does
  * (poll, mmap, DMA_BUF_IOCTL_SYNC, DMA_BUF_IOCTL_EXPORT_SYNC_FILE,
- * SYNC_IOC_FILE_INFO).
+ * SYNC_IOC_FILE_INFO), or use them the way another device's driver does
+ * (DMA_BUF_IOCTL_IMPORT_SYNC_FILE of sw_sync fences).
  *
  * Nothing here knows about a particular driver. Single- and multi-planar
  * devices are both handled; buffers are V4L2_MEMORY_MMAP, or
@@ -29,6 +30,16 @@
 #define M2M_MAX_BUFS	32
 
 /*
+ * Reported by VIDIOC_REQBUFS and VIDIOC_CREATE_BUFS for a CAPTURE queue that
+ * publishes producer fences (CONTRACT.md F16). Defined here too so that the
+ * tests build against headers that predate it; the kernel under test then
+ * does not report it, and the tests that look for it fail.
+ */
+#ifndef V4L2_BUF_CAP_PRODUCER_FENCES
+#define V4L2_BUF_CAP_PRODUCER_FENCES	0x00000200
+#endif
+
+/*
  * One buffer of a queue. MMAP: every plane mapped through V4L2 mmap.
  * DMABUF: the caller sets fd[] (dma-bufs it owns and closes) before m2m_qbuf().
  */
@@ -51,6 +62,7 @@ struct m2m_queue {
 	uint32_t bytesperline[VIDEO_MAX_PLANES];
 	uint32_t memory;			/* V4L2_MEMORY_MMAP or _DMABUF */
 	unsigned int count;			/* buffers allocated by REQBUFS */
+	uint32_t caps;				/* V4L2_BUF_CAP_* of REQBUFS/CREATE_BUFS */
 	struct m2m_buf bufs[M2M_MAX_BUFS];
 	bool streaming;
 };
@@ -125,6 +137,14 @@ int m2m_reqbufs(struct m2m_dev *dev, struct m2m_queue *q, unsigned int count);
 int m2m_reqbufs_dmabuf(struct m2m_dev *dev, struct m2m_queue *q,
 		       unsigned int count);
 
+/*
+ * VIDIOC_CREATE_BUFS of no buffer in @memory (V4L2_MEMORY_MMAP or _DMABUF)
+ * and the queue's current format: allocates nothing, only stores the queue's
+ * capabilities in q->caps.
+ */
+int m2m_create_bufs_caps(struct m2m_dev *dev, struct m2m_queue *q,
+			 uint32_t memory);
+
 /* Queue buffer @index; OUTPUT planes carry q->bufs[index].bytesused. */
 int m2m_qbuf(struct m2m_dev *dev, struct m2m_queue *q, unsigned int index);
 /* The same, as part of media request @request_fd (stateless codecs). */
@@ -170,6 +190,22 @@ int dmabuf_sync(int fd, uint64_t flags);		/* DMA_BUF_IOCTL_SYNC */
 int dmabuf_export_sync_file(int fd, uint32_t flags);	/* sync_file fd */
 
 /*
+ * DMA_BUF_IOCTL_IMPORT_SYNC_FILE: add the fences of sync_file @sync_fd to
+ * the reservation object of dma-buf @fd, as DMA_RESV_USAGE_WRITE fences if
+ * @flags has DMA_BUF_SYNC_WRITE, else as DMA_RESV_USAGE_READ ones: what the
+ * driver of another device does when it writes, or reads, the buffer.
+ */
+int dmabuf_import_sync_file(int fd, int sync_fd, uint32_t flags);
+
+/*
+ * Number of unsignalled fences in the reservation object of dma-buf @fd,
+ * READ and WRITE alike (EXPORT_SYNC_FILE(DMA_BUF_SYNC_WRITE) hands them all
+ * out), whose driver name is @driver, or of any driver if @driver is NULL;
+ * a negative errno on failure.
+ */
+int dmabuf_pending_fences(int fd, const char *driver);
+
+/*
  * poll() one fd for @events. Returns the revents (> 0) when ready, 0 on
  * timeout, or a negative errno.
  */
@@ -209,6 +245,34 @@ void fence_hist_stop(void);
  */
 int fence_hist_count(uint64_t context, long *created, long *freed,
 		     long *all_created, long *all_freed);
+
+/*
+ * sw_sync (CONFIG_SW_SYNC, in debugfs): fences that user space signals, to
+ * play another device that reads or writes a shared dma-buf. Each open of
+ * SW_SYNC_PATH is a new timeline, at 0; a fence created at @value signals
+ * when the timeline reaches it; closing the timeline's last fd signals its
+ * pending fences with an error (-ENOENT). sw_sync_timeline_open() mounts
+ * debugfs if needed and returns the timeline's fd, -ENOENT without sw_sync
+ * (the caller should skip) or another negative errno. sw_sync_fence()
+ * returns a sync_file fd. sw_sync fences are signalled from the ioctl with
+ * the timeline's spinlock held: their callbacks run in atomic context.
+ */
+#define SW_SYNC_PATH	"/sys/kernel/debug/sync/sw_sync"
+int sw_sync_timeline_open(void);
+int sw_sync_fence(int timeline, unsigned int value);
+int sw_sync_inc(int timeline, unsigned int count);
+
+/*
+ * A rescue for a test whose kernel may wait for a fence where it must not
+ * (in an ioctl, in close, in exit): a child process that advances @timeline
+ * by @count after @ms, so that the test ends in bounded time and reports the
+ * wait instead of hanging. The child closes every fd but @timeline, so it
+ * keeps no file of the test open. Returns the child's pid or a negative
+ * errno. sw_sync_rescue_cancel() kills and reaps it, and returns 1 if the
+ * rescue had advanced the timeline already, 0 if not, or a negative errno.
+ */
+pid_t sw_sync_rescue(int timeline, unsigned int count, int ms);
+int sw_sync_rescue_cancel(pid_t pid);
 
 /* Small sysfs/debugfs files: 0 or a negative errno. */
 int read_int_file(const char *path, int *val);

@@ -14,8 +14,15 @@
  * a job that had already finished. The job is made long (about 500 ms) with
  * vim2m's per-context "Transaction Time (msec)" control, found by name.
  *
+ * What v3 adds for opted-in queues must not reach vim2m either: its CAPTURE
+ * queue does not claim producer fences (F16), and another device's pending
+ * access to its buffers (a sw_sync fence imported into the CAPTURE dma-buf)
+ * does not hold its job (F15 is for opted-in queues only).
+ *
  * Needs: vim2m (CONFIG_VIDEO_VIM2M, loaded with modprobe if it is not),
- * CONFIG_SYNC_FILE for the sync_file test.
+ * CONFIG_SYNC_FILE for the sync_file test, CONFIG_SW_SYNC and debugfs for
+ * the fence tests (they skip without), the system dma-buf heap for their
+ * imported variant.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
@@ -41,6 +49,8 @@
 #define FRAME_WIDTH		64
 #define FRAME_HEIGHT		64
 #define STALE_BYTE		0x5a	/* CAPTURE fill before the job */
+#define FENCED_TRANS_MS		100	/* job length of the fence tests */
+#define RESCUE_MS		3000	/* when their rescue signals the fence */
 
 FIXTURE(vim2m_job) {
 	struct m2m_dev dev;
@@ -304,6 +314,187 @@ TEST_F(vim2m_job, dequeued_capture_holds_job_output)
 	ret = dmabuf_sync(self->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	EXPECT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	munmap(map, self->len);
+}
+
+/*
+ * F1, F16: vim2m does not opt in, so neither VIDIOC_REQBUFS nor
+ * VIDIOC_CREATE_BUFS may claim V4L2_BUF_CAP_PRODUCER_FENCES for its queues.
+ */
+TEST_F(vim2m_job, capture_queue_reports_no_producer_fences)
+{
+	struct m2m_queue *out = &self->dev.out, *cap = &self->dev.cap;
+	int ret;
+
+	ASSERT_NE(0U, cap->caps & V4L2_BUF_CAP_SUPPORTS_MMAP)
+		TH_LOG("REQBUFS(CAPTURE) reported no capabilities at all (0x%x)",
+		       cap->caps);
+	EXPECT_EQ(0U, cap->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
+		TH_LOG("F1/F16: REQBUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		       cap->caps);
+	EXPECT_EQ(0U, out->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
+		TH_LOG("F1/F16: REQBUFS on vim2m's OUTPUT queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		       out->caps);
+
+	ret = m2m_create_bufs_caps(&self->dev, cap, V4L2_MEMORY_MMAP);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0U, cap->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
+		TH_LOG("F1/F16: CREATE_BUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		       cap->caps);
+}
+
+/*
+ * A vim2m context whose CAPTURE buffer carries another device's pending
+ * access (a sw_sync fence the test imports, and signals only at the end).
+ * The buffer is MMAP and exported, or imported from a dma-buf heap: then the
+ * fence is in the very reservation object vb2 looks at, which is where a
+ * kernel that applied F15 to every queue would see it. Nothing is queued yet.
+ */
+FIXTURE(vim2m_fence) {
+	struct m2m_dev dev;
+	int dmabuf;		/* CAPTURE buffer 0's dma-buf */
+	int timeline;		/* sw_sync timeline */
+	pid_t rescue;		/* signals the fence after RESCUE_MS, or 0 */
+	int64_t trans_ms;	/* transaction time the driver accepted */
+	uint64_t t_start;	/* just before the STREAMON that starts the job */
+};
+
+FIXTURE_VARIANT(vim2m_fence) {
+	const char *heap;	/* NULL: MMAP and VIDIOC_EXPBUF */
+};
+
+FIXTURE_VARIANT_ADD(vim2m_fence, expbuf) {
+	.heap = NULL,
+};
+
+FIXTURE_VARIANT_ADD(vim2m_fence, system_heap) {
+	.heap = "system",
+};
+
+FIXTURE_SETUP(vim2m_fence)
+{
+	struct m2m_queue *out = &self->dev.out, *cap = &self->dev.cap;
+	int ret;
+
+	self->dmabuf = -1;
+	self->rescue = 0;
+	self->timeline = sw_sync_timeline_open();
+	if (self->timeline == -ENOENT)
+		SKIP(return, "%s", m2m_strerror());
+	ASSERT_LE(0, self->timeline) TH_LOG("%s", m2m_strerror());
+
+	ret = m2m_open(&self->dev, DRIVER);
+	if (ret == -ENOENT)
+		SKIP(return, "no vim2m device, and modprobe vim2m failed (CONFIG_VIDEO_VIM2M)");
+	ASSERT_EQ(0, ret) TH_LOG("cannot open the vim2m device: %s",
+				 m2m_strerror());
+	ret = m2m_set_ctrl_by_name(self->dev.fd, TRANS_TIME_CTRL, FENCED_TRANS_MS,
+				   &self->trans_ms);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_set_formats(&self->dev, 0, 0, FRAME_WIDTH, FRAME_HEIGHT);
+	ASSERT_EQ(0, ret) TH_LOG("cannot set formats: %s", m2m_strerror());
+	ret = m2m_reqbufs(&self->dev, out, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	fill_pattern(out->bufs[0].map[0], out->bufs[0].length[0], 1);
+
+	if (!variant->heap) {
+		ret = m2m_reqbufs(&self->dev, cap, 1);
+		ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+		self->dmabuf = m2m_expbuf(&self->dev, cap, 0, 0, O_RDWR | O_CLOEXEC);
+		ASSERT_GE(self->dmabuf, 0) TH_LOG("%s", m2m_strerror());
+		return;
+	}
+	ret = m2m_reqbufs_dmabuf(&self->dev, cap, 1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	self->dmabuf = dma_heap_alloc(variant->heap, cap->sizeimage[0]);
+	if (self->dmabuf == -ENOENT)
+		SKIP(return, "no dma-buf heap \"%s\": %s", variant->heap,
+		     m2m_strerror());
+	ASSERT_GE(self->dmabuf, 0) TH_LOG("%s", m2m_strerror());
+	cap->bufs[0].fd[0] = self->dmabuf;
+	cap->bufs[0].length[0] = cap->sizeimage[0];
+}
+
+/*
+ * The rescue first, so that closing the timeline, its last fd, signals its
+ * fence (with an error) if the test did not.
+ */
+FIXTURE_TEARDOWN(vim2m_fence)
+{
+	sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	if (self->timeline >= 0)
+		close(self->timeline);
+	self->timeline = -1;
+	m2m_close(&self->dev);
+	if (self->dmabuf >= 0)
+		close(self->dmabuf);
+	self->dmabuf = -1;
+}
+
+/*
+ * F1 (F15 is for opted-in queues only): a fence imported into vim2m's
+ * CAPTURE dma-buf with @flags (@what) and left pending does not hold the
+ * job, which completes in its transaction time. Should the kernel wait for
+ * the fence where it must not, the rescue signals it after RESCUE_MS and the
+ * job's time says so.
+ */
+static void fence_does_not_hold_job(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(vim2m_fence) *self,
+				    uint32_t flags, const char *what)
+{
+	struct m2m_queue *out = &self->dev.out, *cap = &self->dev.cap;
+	struct m2m_buf_state st;
+	int fence, ret, status;
+	double elapsed;
+
+	fence = sw_sync_fence(self->timeline, 1);
+	ASSERT_LE(0, fence) TH_LOG("%s", m2m_strerror());
+	ret = dmabuf_import_sync_file(self->dmabuf, fence, flags);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(1, dmabuf_pending_fences(self->dmabuf, "sw_sync"))
+		TH_LOG("the imported %s is not pending in the CAPTURE dma-buf: %s",
+		       what, m2m_strerror());
+	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);
+	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());
+
+	ASSERT_EQ(0, m2m_qbuf(&self->dev, cap, 0)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_qbuf(&self->dev, out, 0)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_streamon(&self->dev, out)) TH_LOG("%s", m2m_strerror());
+	self->t_start = now_us();
+	ASSERT_EQ(0, m2m_streamon(&self->dev, cap)) TH_LOG("%s", m2m_strerror());
+	ret = m2m_dqbuf(&self->dev, cap, &st, self->trans_ms + 1000);
+	elapsed = ms_since(self->t_start);
+	ASSERT_EQ(0, ret)
+		TH_LOG("F1/F15: vim2m's job waited for a %s on its CAPTURE buffer: %s",
+		       what, m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("CAPTURE buffer completed with V4L2_BUF_FLAG_ERROR (flags 0x%08x)",
+		       st.flags);
+	EXPECT_LT(0U, st.bytesused[0]) TH_LOG("CAPTURE buffer dequeued with bytesused 0");
+	status = sync_file_status(fence);
+	EXPECT_EQ(0, status)
+		TH_LOG("the %s was no longer pending (status %d) when the job completed after %.1f ms: the test proves nothing",
+		       what, status, elapsed);
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret)
+		TH_LOG("F1/F15: the rescue had to signal the %s: something waited for it",
+		       what);
+
+	/* The other device is done with the buffer. */
+	EXPECT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(1, sync_file_status(fence));
+	close(fence);
+}
+
+TEST_F(vim2m_fence, read_fence_does_not_hold_job)
+{
+	fence_does_not_hold_job(_metadata, self, DMA_BUF_SYNC_READ, "READ fence");
+}
+
+TEST_F(vim2m_fence, write_fence_does_not_hold_job)
+{
+	fence_does_not_hold_job(_metadata, self, DMA_BUF_SYNC_WRITE, "WRITE fence");
 }
 
 /*

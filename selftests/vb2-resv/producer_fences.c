@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The producer-fence contract (CONTRACT.md F2-F7, F8 in part, F10, F12, F14) on an opted-in
- * V4L2 mem2mem device.
+ * The producer-fence contract (CONTRACT.md F2-F7, F8 in part, F10-F12, F14-F16) on an
+ * opted-in V4L2 mem2mem device.
  *
  * The device is found by driver name: $VB2_RESV_DRIVER, by default the test
  * module "vb2-resv-test". Tests that need the test module's job controls
@@ -11,6 +11,14 @@
  * ("Transaction Time (msec)") to be observed in flight, and checks after the
  * observation that the job was indeed still running, so that "no fence" can
  * never be explained by a job that had already ended.
+ *
+ * The implicit-sync tests (F15) play another device that reads or writes a
+ * buffer of the job with a sw_sync fence (CONFIG_SW_SYNC, in debugfs) that
+ * only the test signals, and skip without sw_sync. A job held by such a
+ * fence must not run, while nothing in user space waits: should the kernel
+ * wait for the fence in an ioctl, in close or in exit, a child process (the
+ * rescue) signals it after RESCUE_MS, so that the test fails on the time it
+ * measured instead of hanging.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +50,11 @@
 #define JOB_HANG		2
 #define JOB_MS			400
 #define JOB_TIMEOUT_MS		5000
+#define HOLD_JOB_MS		20	/* F15: done well within HOLD_MS if not held */
+#define HOLD_MS			300	/* F15: how long a held job is watched */
+#define RESCUE_MS		3000	/* F15: when the rescue signals the fence */
+#define PROMPT_MS		1000	/* F15: STREAMON, STREAMOFF, close while held (TCG, KASAN: not 100) */
+#define KILL_PROMPT_MS		1500	/* F15: exit of a process whose job is held; RESCUE_MS is 3000 */
 #define FRAME_W			64
 #define FRAME_H			64
 #define STALE_BYTE		0x5a
@@ -52,10 +65,14 @@
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define CMA_HEAP		"default_cma_region"
 
-/* One context with one buffer per queue and every CAPTURE plane exported. */
+/*
+ * One context with one buffer per queue and every CAPTURE plane exported;
+ * out_dmabuf[] holds OUTPUT buffer 0's dma-bufs if OUTPUT was imported.
+ */
 struct job {
 	struct m2m_dev dev;
 	int dmabuf[VIDEO_MAX_PLANES];
+	int out_dmabuf[VIDEO_MAX_PLANES];
 	unsigned int planes;
 	uint64_t t_start;
 };
@@ -66,8 +83,10 @@ static void job_init(struct job *j)
 
 	memset(j, 0, sizeof(*j));
 	j->dev.fd = -1;
-	for (p = 0; p < VIDEO_MAX_PLANES; p++)
+	for (p = 0; p < VIDEO_MAX_PLANES; p++) {
 		j->dmabuf[p] = -1;
+		j->out_dmabuf[p] = -1;
+	}
 }
 
 /*
@@ -90,6 +109,41 @@ static int job_import_capture(struct job *j, const char *heap)
 		j->dmabuf[p] = fd;
 		cap->bufs[0].fd[p] = fd;
 		cap->bufs[0].length[p] = cap->sizeimage[p];
+	}
+	return 0;
+}
+
+/*
+ * Give OUTPUT buffer 0 planes allocated from dma-buf heap @heap, imported
+ * with V4L2_MEMORY_DMABUF, filled with the source pattern through their
+ * mmap (which m2m_close() unmaps, as it does V4L2 mappings) and sent whole;
+ * j->out_dmabuf[] owns them. -ENOTSUP: no such heap.
+ */
+static int job_import_output(struct job *j, const char *heap)
+{
+	struct m2m_queue *out = &j->dev.out;
+	unsigned int p;
+	uint8_t *map;
+	int ret, fd;
+
+	ret = m2m_reqbufs_dmabuf(&j->dev, out, 1);
+	if (ret)
+		return ret;
+	for (p = 0; p < out->num_planes; p++) {
+		fd = dma_heap_alloc(heap, out->sizeimage[p]);
+		if (fd < 0)
+			return fd == -ENOENT ? -ENOTSUP : fd;
+		j->out_dmabuf[p] = fd;
+		map = dmabuf_mmap(fd, out->sizeimage[p], PROT_READ | PROT_WRITE);
+		if (!map)
+			return -ENOMEM;
+		dmabuf_sync(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+		fill_pattern(map, out->sizeimage[p], 3 + p);
+		dmabuf_sync(fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+		out->bufs[0].fd[p] = fd;
+		out->bufs[0].map[p] = map;
+		out->bufs[0].length[p] = out->sizeimage[p];
+		out->bufs[0].bytesused[p] = out->sizeimage[p];
 	}
 	return 0;
 }
@@ -178,9 +232,12 @@ static void job_close(struct job *j)
 {
 	unsigned int p;
 
-	for (p = 0; p < VIDEO_MAX_PLANES; p++)
+	for (p = 0; p < VIDEO_MAX_PLANES; p++) {
 		if (j->dmabuf[p] >= 0)
 			close(j->dmabuf[p]);
+		if (j->out_dmabuf[p] >= 0)
+			close(j->out_dmabuf[p]);
+	}
 	m2m_close(&j->dev);
 	job_init(j);
 }
@@ -236,6 +293,8 @@ FIXTURE(fence) {
 	int kill_switch;	/* value to restore, or -1 */
 	bool rebind;		/* the test unbound the test device */
 	bool failslab;		/* the test armed failslab */
+	int timeline;		/* sw_sync timeline of the F15 tests, or -1 */
+	pid_t rescue;		/* its rescue (sw_sync_rescue()), or 0 */
 };
 
 FIXTURE_SETUP(fence)
@@ -243,12 +302,20 @@ FIXTURE_SETUP(fence)
 	job_init(&self->a);
 	job_init(&self->b);
 	self->kill_switch = -1;
+	self->timeline = -1;
 }
 
 static void failslab_disarm(void);
 
 FIXTURE_TEARDOWN(fence)
 {
+	/*
+	 * The rescue first, so that closing the timeline, its last fd, signals
+	 * its fences (with an error) and releases any job still held by them.
+	 */
+	sw_sync_rescue_cancel(self->rescue);
+	if (self->timeline >= 0)
+		close(self->timeline);
 	if (self->kill_switch >= 0)
 		write_file(KILL_SWITCH, self->kill_switch ? "1" : "0");
 	if (self->failslab)
@@ -274,6 +341,56 @@ static int fence_status(int dmabuf, char *driver, size_t len)
 		snprintf(driver, len, "%s", n > 0 ? info[0].driver_name : "");
 	close(fd);
 	return status;
+}
+
+/*
+ * Bytes of CAPTURE buffer 0, read through its dma-bufs (j->dmabuf[]) once
+ * the job is done, that are not the frame the test device writes from
+ * OUTPUT buffer 0 with sequence number @sequence (every CAPTURE plane, one
+ * after the other, is one byte stream); a negative errno if a plane cannot
+ * be mapped.
+ */
+static long frame_errors(struct job *j, uint32_t sequence)
+{
+	struct m2m_queue *out = &j->dev.out, *cap = &j->dev.cap;
+	const uint8_t *src = out->bufs[0].map[0];
+	size_t src_len = out->bufs[0].bytesused[0], i, n = 0;
+	uint8_t key = (sequence % 255) + 1;
+	unsigned int p;
+	long bad = 0;
+	uint8_t *map;
+
+	for (p = 0; p < j->planes; p++) {
+		map = dmabuf_mmap(j->dmabuf[p], cap->sizeimage[p], PROT_READ);
+		if (!map)
+			return -ENOMEM;
+		dmabuf_sync(j->dmabuf[p], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+		for (i = 0; i < cap->sizeimage[p]; i++, n++)
+			bad += map[i] != (src[n % src_len] ^ key);
+		dmabuf_sync(j->dmabuf[p], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		munmap(map, cap->sizeimage[p]);
+	}
+	return bad;
+}
+
+/*
+ * Bytes of the first @len of dma-buf @dmabuf that no longer hold the stale
+ * fill (STALE_BYTE): the test device writes a frame only when its job
+ * completes. Read without DMA_BUF_IOCTL_SYNC, which would wait for the very
+ * fence a held job waits for. A negative errno if it cannot be mapped.
+ */
+static long written_bytes(int dmabuf, size_t len)
+{
+	uint8_t *map = dmabuf_mmap(dmabuf, len, PROT_READ);
+	long n = 0;
+	size_t i;
+
+	if (!map)
+		return -ENOMEM;
+	for (i = 0; i < len; i++)
+		n += map[i] != STALE_BYTE;
+	munmap(map, len);
+	return n;
 }
 
 /*
@@ -492,7 +609,8 @@ TEST_F(fence, hang_ends_by_watchdog_within_bound)
 		TH_LOG("F6: hung job's fence pending %d ms after the job started", watchdog_ms + 2000);
 	waited = ms_since(self->a.t_start);
 	status = sync_file_status(sync_fd);
-	EXPECT_GT(0, status) TH_LOG("F6: watchdog-failed job's fence status %d", status);
+	EXPECT_EQ(-ETIMEDOUT, status)
+		TH_LOG("F5/F6: watchdog-failed job's fence status %d, not -ETIMEDOUT", status);
 	EXPECT_LE(watchdog_ms * 0.9, waited) TH_LOG("signalled after %.1f ms, before the watchdog",
 						    waited);
 	close(sync_fd);
@@ -1068,26 +1186,36 @@ TEST_F(fence, publish_failure_never_wedges_job)
 	close(sync_fd);
 }
 
+static volatile sig_atomic_t alarms;
+
 static void on_alarm(int sig)
 {
 	(void)sig;
+	alarms++;
 }
 
+#define SIGNAL_JOB_MS	600	/* still running when the fence is looked at; below watchdog_ms */
+
 /*
- * F11: a publication that waits for a reservation lock (the test device has
- * a worker hold it) and is interrupted by a signal gives up cleanly: the job
- * still runs and completes, no fence is left, the failure is counted.
+ * F11: publication waits for reservation locks without being interruptible.
+ * The test device has a worker hold the CAPTURE buffer's lock for a second
+ * while device_run, in this task's STREAMON, publishes the fence; a signal
+ * delivered meanwhile must not cost the fence: the wait goes on, the fence
+ * is published (nothing is counted as failed) and signals without error
+ * when the job completes.
  */
-TEST_F(fence, interrupted_publication_never_wedges_job)
+TEST_F(fence, signal_does_not_drop_fence)
 {
 	struct itimerval alarm_in = { .it_value = { .tv_usec = 200 * 1000 } };
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int ret, failed, published, sync_fd, status, n;
+	struct sync_fence_info info;
 	struct m2m_buf_state st;
-	int ret, failed;
+	double waited;
 
 	if (access(STATS, R_OK))
 		SKIP(return, "needs %s", STATS);
-	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	ret = job_open(&self->a, 0, SIGNAL_JOB_MS, JOB_DONE);
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	ret = m2m_set_ctrl_by_name(self->a.dev.fd, HOLD_RESV_CTRL, 1000, NULL);
@@ -1095,25 +1223,624 @@ TEST_F(fence, interrupted_publication_never_wedges_job)
 		SKIP(return, "%s has no \"%s\" control", driver_name(), HOLD_RESV_CTRL);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	failed = read_stat("publish_failed");
+	published = read_stat("published");
 	ASSERT_LE(0, failed);
+	ASSERT_LE(0, published);
 
-	/* No SA_RESTART: the signal interrupts the wait for the lock. */
+	/* No SA_RESTART: an interruptible wait for the lock would end. */
+	alarms = 0;
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &alarm_in, NULL));
 	ret = job_start(&self->a, false);
+	waited = ms_since(self->a.t_start);
 	sigaction(SIGALRM, &old, NULL);
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	EXPECT_LE(900.0, ms_since(self->a.t_start))
-		TH_LOG("device_run did not wait for the held reservation lock");
+	ASSERT_EQ(0, ret) TH_LOG("F11: %s", m2m_strerror());
+	ASSERT_EQ(1, alarms) TH_LOG("SIGALRM was not delivered: the test proves nothing");
+	EXPECT_LE(900.0, waited)
+		TH_LOG("F11: STREAMON returned after %.1f ms: device_run did not wait for the reservation lock held for 1000 ms",
+		       waited);
 
-	EXPECT_EQ(failed + 1, read_stat("publish_failed"))
-		TH_LOG("F11: the interrupted publication was not counted");
-	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F11: an interrupted publication left a fence");
-	EXPECT_TRUE(job_in_flight(&self->a));
+	/* Right away: the job has SIGNAL_JOB_MS to run. */
+	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	status = sync_file_status(sync_fd);
+	n = sync_file_fences(sync_fd, &info, 1);
+	ASSERT_TRUE(job_in_flight(&self->a))
+		TH_LOG("job done %.1f ms after STREAMON, before the checks: lengthen it",
+		       ms_since(self->a.t_start));
+	EXPECT_EQ(0, status)
+		TH_LOG("F11: the signal dropped the fence: EXPORT_SYNC_FILE(READ) status %d, not an active fence",
+		       status);
+	ASSERT_EQ(1, n) TH_LOG("%s", m2m_strerror());
+	EXPECT_STREQ(FENCE_DRIVER, info.driver_name)
+		TH_LOG("F11: the buffer's fence is \"%s\"'s, not the producer's", info.driver_name);
+	EXPECT_EQ(failed, read_stat("publish_failed"))
+		TH_LOG("F11: the publication a signal met was counted as failed");
+	EXPECT_EQ(published + 1, read_stat("published"))
+		TH_LOG("F11: the publication a signal met was not counted as published");
+
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+		TH_LOG("F4: the fence did not signal within %d ms", JOB_TIMEOUT_MS);
+	status = sync_file_status(sync_fd);
+	EXPECT_EQ(1, status) TH_LOG("F11: the fence signalled with status %d, not success", status);
+	close(sync_fd);
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
 		TH_LOG("F11: the job never completed: %s", m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("F11: the job ended in error");
+}
+
+/* Whether the last REQBUFS or CREATE_BUFS of @q reported producer fences. */
+static bool reports_fences(const struct m2m_queue *q)
+{
+	return q->caps & V4L2_BUF_CAP_PRODUCER_FENCES;
+}
+
+/*
+ * F16: a queue that publishes producer fences says so. VIDIOC_REQBUFS and
+ * VIDIOC_CREATE_BUFS report V4L2_BUF_CAP_PRODUCER_FENCES for the CAPTURE
+ * queue, never for OUTPUT (which never publishes). With the kill switch
+ * off nothing is published, so nothing is claimed (F12); on again, it is
+ * claimed again.
+ */
+TEST_F(fence, capability_reported)
+{
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	int ret, on;
+
+	ret = job_open(&self->a, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_NE(0U, cap->caps & V4L2_BUF_CAP_SUPPORTS_MMAP)
+		TH_LOG("REQBUFS(CAPTURE) reported no capabilities at all (0x%x)", cap->caps);
+
+	EXPECT_TRUE(reports_fences(cap))
+		TH_LOG("F16: REQBUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		       cap->caps, V4L2_BUF_CAP_PRODUCER_FENCES);
+	EXPECT_FALSE(reports_fences(out))
+		TH_LOG("F16: REQBUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)", out->caps);
+	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, cap, V4L2_MEMORY_MMAP))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(reports_fences(cap))
+		TH_LOG("F16: CREATE_BUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES",
+		       cap->caps);
+	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, out, V4L2_MEMORY_MMAP))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_FALSE(reports_fences(out))
+		TH_LOG("F16: CREATE_BUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		       out->caps);
+
+	on = read_bool_file(KILL_SWITCH);
+	ASSERT_LE(0, on) TH_LOG("cannot read %s", KILL_SWITCH);
+	self->kill_switch = on;
+	ASSERT_EQ(0, write_file(KILL_SWITCH, "0")) TH_LOG("cannot write %s", KILL_SWITCH);
+	ASSERT_EQ(0, m2m_reqbufs(&self->a.dev, cap, 1)) TH_LOG("%s", m2m_strerror());
+	EXPECT_FALSE(reports_fences(cap))
+		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
+		       cap->caps);
+	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, cap, V4L2_MEMORY_MMAP))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_FALSE(reports_fences(cap))
+		TH_LOG("F12/F16: producer fences off, yet CREATE_BUFS(CAPTURE) reports them (0x%x)",
+		       cap->caps);
+
+	ASSERT_EQ(0, write_file(KILL_SWITCH, "1")) TH_LOG("cannot write %s", KILL_SWITCH);
+	ASSERT_EQ(0, m2m_reqbufs(&self->a.dev, cap, 1)) TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(reports_fences(cap))
+		TH_LOG("F12/F16: producer fences on again, yet REQBUFS(CAPTURE) does not report them (0x%x)",
+		       cap->caps);
+}
+
+/* Where another device's access, which a job must wait for, is (F15). */
+enum dep_where { DEP_CAPTURE, DEP_OUTPUT };
+
+static const char *dep_name(enum dep_where where, uint32_t flags)
+{
+	if (where == DEP_OUTPUT)
+		return flags & DMA_BUF_SYNC_WRITE ? "WRITE fence on the OUTPUT dma-buf" :
+						    "READ fence on the OUTPUT dma-buf";
+	return flags & DMA_BUF_SYNC_WRITE ? "WRITE fence on the CAPTURE buffer" :
+					    "READ fence on the CAPTURE buffer";
+}
+
+/*
+ * Another device's pending access to dma-buf @dmabuf: a fence of sw_sync
+ * @timeline at 1, imported with @flags (DMA_BUF_SYNC_READ: it reads the
+ * buffer, DMA_BUF_SYNC_WRITE: it writes it). 0 or a negative errno.
+ */
+static int add_dependency(int dmabuf, int timeline, uint32_t flags)
+{
+	int fence, ret;
+
+	fence = sw_sync_fence(timeline, 1);
+	if (fence < 0)
+		return fence;
+	ret = dmabuf_import_sync_file(dmabuf, fence, flags);
+	close(fence);
+	return ret;
+}
+
+/*
+ * Start the F15 tests: a sw_sync timeline (skip without one) and its
+ * rescue, then a job of HOLD_JOB_MS in self->a, not started, whose buffer 0
+ * on the side @where says carries another device's pending access (@flags).
+ * OUTPUT is then imported from a dma-buf heap, as F15 only looks at the
+ * fences of an imported OUTPUT buffer. A macro, so that SKIP and ASSERT end
+ * the calling test.
+ */
+#define OPEN_WITH_DEPENDENCY(where, flags) do {					\
+	int __ret = sw_sync_timeline_open(), __dmabuf;				\
+										\
+	if (__ret == -ENOENT)							\
+		SKIP(return, "%s", m2m_strerror());				\
+	ASSERT_LE(0, __ret) TH_LOG("%s", m2m_strerror());			\
+	self->timeline = __ret;							\
+	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);		\
+	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());		\
+	__ret = job_open(&self->a, 0, HOLD_JOB_MS, JOB_DONE);			\
+	SKIP_IF_UNSUPPORTED(__ret);						\
+	ASSERT_EQ(0, __ret) TH_LOG("%s", m2m_strerror());			\
+	if ((where) == DEP_OUTPUT) {						\
+		__ret = job_import_output(&self->a, import_heap());		\
+		if (__ret == -ENOTSUP)						\
+			SKIP(return, "no dma-buf heap \"%s\" to import OUTPUT from: %s", \
+			     import_heap(), m2m_strerror());			\
+		ASSERT_EQ(0, __ret) TH_LOG("%s", m2m_strerror());		\
+	}									\
+	__dmabuf = (where) == DEP_OUTPUT ? self->a.out_dmabuf[0] : self->a.dmabuf[0]; \
+	__ret = add_dependency(__dmabuf, self->timeline, (flags));		\
+	ASSERT_EQ(0, __ret) TH_LOG("%s", m2m_strerror());			\
+	ASSERT_EQ(1, dmabuf_pending_fences(__dmabuf, "sw_sync"))		\
+		TH_LOG("the imported sw_sync fence is not pending in the dma-buf: %s", \
+		       m2m_strerror());						\
+} while (0)
+
+/*
+ * Queue the job prepared by OPEN_WITH_DEPENDENCY() and check that it is
+ * held, for HOLD_MS, by the other device's fence (@what): QBUF and STREAMON
+ * return at once (the wait is a fence callback, not a sleep in device_run),
+ * the job is not committed (device_run does not run, so no producer fence
+ * is published) and does not complete. @jobs: the test device's job count
+ * before, or < 0 if its stats are not available.
+ */
+static void expect_job_held(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fence) *self, int jobs, const char *what)
+{
+	struct m2m_buf_state st;
+	double took;
+	long written;
+	int ret;
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	took = ms_since(self->a.t_start);
+	EXPECT_GT(PROMPT_MS, took)
+		TH_LOG("F15: STREAMON took %.1f ms with a %s: the job waited in device_run or the ioctl, not in a fence callback",
+		       took, what);
+
+	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, HOLD_MS);
+	ASSERT_EQ(-ETIMEDOUT, ret)
+		TH_LOG("F15: the job ran, %.1f ms after STREAMON, despite a pending %s (%s)",
+		       ms_since(self->a.t_start), what, ret ? m2m_strerror() : "dequeued");
+	EXPECT_TRUE(job_in_flight(&self->a)) TH_LOG("the held CAPTURE buffer is no longer queued");
+	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("F2/F15: a producer fence was published for a job waiting for a %s", what);
+	written = written_bytes(self->a.dmabuf[0], self->a.dev.cap.sizeimage[0]);
+	EXPECT_EQ(0, written)
+		TH_LOG("F15: %ld bytes of the frame were written despite a pending %s",
+		       written, what);
+	if (jobs >= 0)
+		EXPECT_EQ(jobs, read_stat("jobs"))
+			TH_LOG("F15: device_run ran for a job waiting for a %s", what);
+}
+
+/*
+ * F15: the job waits for another device's access to its buffers to end, and
+ * runs as soon as it has: when the fence signals, the job is scheduled (by
+ * the fence callback; nothing else happens meanwhile) and writes its frame.
+ */
+static void dependency_holds_job(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(fence) *self, enum dep_where where,
+				 uint32_t flags)
+{
+	const char *what = dep_name(where, flags);
+	struct m2m_buf_state st;
+	double waited;
+	long bad;
+	int ret;
+
+	OPEN_WITH_DEPENDENCY(where, flags);
+	expect_job_held(_metadata, self, read_stat("jobs"), what);
+
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("F15: the job did not run once the %s signalled: %s",
+				 what, m2m_strerror());
+	waited = ms_since(self->a.t_start);
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("F15: the job held by a %s ended in error", what);
+	EXPECT_LE(HOLD_MS * 0.9, waited)
+		TH_LOG("F15: the job was done %.1f ms after STREAMON, before the fence signalled",
+		       waited);
+	bad = frame_errors(&self->a, st.sequence);
+	EXPECT_EQ(0, bad)
+		TH_LOG("F15: %ld bytes of the frame written after the wait are wrong", bad);
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+}
+
+/*
+ * F15: a GPU still sampling the previous frame from the CAPTURE buffer (a
+ * READ fence) keeps the device from overwriting it.
+ */
+TEST_F(fence, read_fence_on_capture_holds_job)
+{
+	dependency_holds_job(_metadata, self, DEP_CAPTURE, DMA_BUF_SYNC_READ);
+}
+
+/* F15: another producer still writing the CAPTURE buffer holds the job too. */
+TEST_F(fence, write_fence_on_capture_holds_job)
+{
+	dependency_holds_job(_metadata, self, DEP_CAPTURE, DMA_BUF_SYNC_WRITE);
+}
+
+/*
+ * F15: the device does not read an imported OUTPUT buffer that another
+ * device is still writing (a WRITE fence on its dma-buf).
+ */
+TEST_F(fence, write_fence_on_dmabuf_output_holds_job)
+{
+	dependency_holds_job(_metadata, self, DEP_OUTPUT, DMA_BUF_SYNC_WRITE);
+}
+
+/*
+ * F15: readers do not wait for one another: another device reading the
+ * imported OUTPUT buffer (a READ fence on its dma-buf) does not hold the
+ * job, which completes in its own time while that fence is still pending.
+ */
+TEST_F(fence, read_fence_on_dmabuf_output_does_not_hold_job)
+{
+	const char *what = dep_name(DEP_OUTPUT, DMA_BUF_SYNC_READ);
+	struct m2m_buf_state st;
+	long bad;
+	int ret;
+
+	OPEN_WITH_DEPENDENCY(DEP_OUTPUT, DMA_BUF_SYNC_READ);
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, HOLD_JOB_MS + 1000);
+	ASSERT_EQ(0, ret) TH_LOG("F15: a %s held the job: %s", what, m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job ended in error");
+	EXPECT_EQ(1, dmabuf_pending_fences(self->a.out_dmabuf[0], "sw_sync"))
+		TH_LOG("the %s signalled before the job completed: the test proves nothing", what);
+	bad = frame_errors(&self->a, st.sequence);
+	EXPECT_EQ(0, bad) TH_LOG("%ld bytes of the frame are wrong", bad);
+
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
+	EXPECT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+}
+
+/*
+ * A fresh context of the device runs a job to completion with its frame:
+ * nothing is left wedged @after something.
+ */
+static void expect_clean_job(struct __test_metadata *_metadata, struct job *j,
+			     const char *after)
+{
+	struct m2m_buf_state st;
+	long bad;
+	int ret;
+
+	ret = job_open(j, 0, HOLD_JOB_MS, JOB_DONE);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(j, false)) TH_LOG("%s", m2m_strerror());
+	ret = m2m_dqbuf(&j->dev, &j->dev.cap, &st, JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("F15: after %s, a new context's job does not complete: %s",
+				 after, m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("F15: after %s, a new context's job ends in error", after);
+	bad = frame_errors(j, st.sequence);
+	EXPECT_EQ(0, bad) TH_LOG("F15: after %s, %ld bytes of a new context's frame are wrong",
+				 after, bad);
+	job_close(j);
+}
+
+/*
+ * The other device goes away: its sw_sync timeline is closed, which signals
+ * the fence, with an error. Nothing waits for that, and no job of a context
+ * that gave up waiting (@jobs: the test device's job count, or < 0) runs.
+ */
+static void expect_dependency_gone(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(fence) *self, int jobs)
+{
+	uint64_t t0;
+	double took;
+	int ret;
+
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret)
+		TH_LOG("F15: the rescue had to signal the fence: something waited for it");
+	t0 = now_us();
+	close(self->timeline);
+	self->timeline = -1;
+	took = ms_since(t0);
+	EXPECT_GT(PROMPT_MS, took) TH_LOG("closing the sw_sync timeline took %.1f ms", took);
+	usleep(5 * HOLD_JOB_MS * 1000);
+	if (jobs >= 0)
+		EXPECT_EQ(jobs, read_stat("jobs"))
+			TH_LOG("F15: a job given up while it waited ran when its fence signalled");
+}
+
+/*
+ * F15, F5: a job waiting for a fence that never signals is given up at once
+ * by STREAMOFF of either queue, or by closing the file: nothing waits for
+ * the fence, the buffers come back, no producer fence is left pending, and
+ * when the fence finally signals (with an error: its timeline goes away),
+ * nothing runs. The device then runs a new context's job as usual.
+ */
+static void cancel_waiting_job(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(fence) *self, enum cancel_how how)
+{
+	const char *what = dep_name(DEP_CAPTURE, DMA_BUF_SYNC_READ);
+	struct m2m_queue *q = &self->a.dev.cap;
+	struct m2m_buf_state st;
+	int jobs, ret;
+	double took;
+	uint64_t t0;
+
+	OPEN_WITH_DEPENDENCY(DEP_CAPTURE, DMA_BUF_SYNC_READ);
+	jobs = read_stat("jobs");
+	expect_job_held(_metadata, self, jobs, what);
+
+	t0 = now_us();
+	switch (how) {
+	case STREAMOFF_CAPTURE:
+		ret = m2m_streamoff(&self->a.dev, &self->a.dev.cap);
+		break;
+	case STREAMOFF_OUTPUT:
+		q = &self->a.dev.out;
+		ret = m2m_streamoff(&self->a.dev, &self->a.dev.out);
+		break;
+	case CLOSE_FILE:
+	default:
+		/* The file only: the CAPTURE dma-buf stays, to look at. */
+		m2m_close(&self->a.dev);
+		ret = 0;
+		break;
+	}
+	took = ms_since(t0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	EXPECT_GT(PROMPT_MS, took)
+		TH_LOG("F15: %s took %.1f ms while the job waited for a %s",
+		       how == CLOSE_FILE ? "close" : "STREAMOFF", took, what);
+
+	if (how != CLOSE_FILE) {
+		ASSERT_EQ(0, m2m_querybuf(&self->a.dev, q, 0, &st)) TH_LOG("%s", m2m_strerror());
+		EXPECT_EQ(0U, st.flags & (V4L2_BUF_FLAG_QUEUED | V4L2_BUF_FLAG_DONE))
+			TH_LOG("F15: %s buffer not back after STREAMOFF (flags 0x%08x)",
+			       q->name, st.flags);
+		t0 = now_us();
+		m2m_close(&self->a.dev);
+		took = ms_since(t0);
+		EXPECT_GT(PROMPT_MS, took)
+			TH_LOG("F15: close took %.1f ms after STREAMOFF of a waiting job", took);
+	}
+	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
+		TH_LOG("F5: a fence is left pending on the CAPTURE buffer of the given-up job");
+	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("F5: a producer fence is left pending for the given-up job");
+
+	expect_dependency_gone(_metadata, self, jobs);
+	expect_clean_job(_metadata, &self->b, "giving up a waiting job");
+}
+
+TEST_F(fence, streamoff_while_waiting_returns_at_once)
+{
+	cancel_waiting_job(_metadata, self, STREAMOFF_CAPTURE);
+}
+
+TEST_F(fence, streamoff_output_while_waiting_returns_at_once)
+{
+	cancel_waiting_job(_metadata, self, STREAMOFF_OUTPUT);
+}
+
+TEST_F(fence, close_while_waiting_returns_at_once)
+{
+	cancel_waiting_job(_metadata, self, CLOSE_FILE);
+}
+
+/*
+ * F15, F6: the process whose job waits for a fence is killed (SIGKILL): it
+ * goes at once, although the fence is still pending, and the device runs a
+ * new context's job as usual. When the fence finally signals, the dead
+ * process's job does not run (nor touch its freed context: KASAN).
+ */
+TEST_F(fence, killed_while_waiting)
+{
+	const char *what = dep_name(DEP_CAPTURE, DMA_BUF_SYNC_READ);
+	int pipefd[2], msg[2], child_fd, dmabuf, jobs, ret;
+	long written;
+	double took;
+	uint64_t t0;
+	pid_t pid;
+
+	ret = sw_sync_timeline_open();
+	if (ret == -ENOENT)
+		SKIP(return, "%s", m2m_strerror());
+	ASSERT_LE(0, ret) TH_LOG("%s", m2m_strerror());
+	self->timeline = ret;
+	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);
+	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());
+	jobs = read_stat("jobs");
+
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The child sends its CAPTURE dma-buf's fd and size, or -errno. */
+		close(pipefd[0]);
+		msg[0] = job_open(&self->a, 0, HOLD_JOB_MS, JOB_DONE);
+		if (!msg[0])
+			msg[0] = add_dependency(self->a.dmabuf[0], self->timeline,
+						DMA_BUF_SYNC_READ);
+		if (!msg[0])
+			msg[0] = job_start(&self->a, false);
+		if (!msg[0])
+			msg[0] = self->a.dmabuf[0];
+		msg[1] = self->a.dev.cap.sizeimage[0];
+		if (write(pipefd[1], msg, sizeof(msg)) != sizeof(msg))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	child_fd = read(pipefd[0], msg, sizeof(msg)) == sizeof(msg) ? msg[0] : -EPIPE;
+	close(pipefd[0]);
+	if (child_fd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	SKIP_IF_UNSUPPORTED(child_fd);
+	ASSERT_LE(0, child_fd) TH_LOG("the child could not start a job: %s",
+				      strerror(-child_fd));
+	dmabuf = pidfd_getfd_of(pid, child_fd);
+	if (dmabuf < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	ASSERT_LE(0, dmabuf) TH_LOG("pidfd_getfd: %s", strerror(-dmabuf));
+
+	/* The child's job is held, as expect_job_held() checks for ours. */
+	usleep(HOLD_MS * 1000);
+	written = written_bytes(dmabuf, msg[1]);
+	EXPECT_EQ(0, written) TH_LOG("F15: the child's job wrote %ld bytes despite a pending %s",
+				     written, what);
+	EXPECT_EQ(0, dmabuf_pending_fences(dmabuf, FENCE_DRIVER))
+		TH_LOG("F2/F15: a producer fence was published for a job waiting for a %s", what);
+	if (jobs >= 0)
+		EXPECT_EQ(jobs, read_stat("jobs"))
+			TH_LOG("F15: device_run ran for the child's job waiting for a %s", what);
+
+	t0 = now_us();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	took = ms_since(t0);
+	EXPECT_GT(KILL_PROMPT_MS, took)
+		TH_LOG("F15: the process took %.1f ms to die while its job waited for a %s",
+		       took, what);
+	EXPECT_TRUE(poll_fd(dmabuf, POLLIN, 0) & POLLIN)
+		TH_LOG("F5: a fence is left pending on the dead process's CAPTURE buffer");
+	EXPECT_EQ(1, dmabuf_pending_fences(dmabuf, "sw_sync"))
+		TH_LOG("the %s is no longer pending: the test proves nothing", what);
+
+	/* The dead context is not in the way, while its fence is still pending. */
+	expect_clean_job(_metadata, &self->a, "the death of a process whose job waited");
+	expect_dependency_gone(_metadata, self, jobs >= 0 ? jobs + 1 : -1);
+	close(dmabuf);
+}
+
+#define OWN_JOB_MS	100
+#define OWN_JOBS	10
+
+/*
+ * F15: the queue's own producer fences are no dependency of its jobs. Jobs
+ * run back to back on two buffers, each dequeued buffer queued again at
+ * once, while a consumer keeps the sync_file of the first job's fence: every
+ * job completes in its own time, none stalls. With the test device a
+ * buffer's previous fence has signalled by the time its next job can be
+ * scheduled, so this guards the scheduling path (e.g. a callback on one's
+ * own fence that is never run, or runs under a lock it takes again) rather
+ * than proving that the exception is made.
+ */
+TEST_F(fence, own_fence_does_not_block_next_job)
+{
+	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
+	int ret, held, status, published, n, i;
+	struct sync_fence_info info;
+	struct m2m_buf_state st;
+	double took;
+
+	ret = job_open_n(&self->a, 0, OWN_JOB_MS, JOB_DONE, 2, NULL);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	published = read_stat("published");
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, cap, i)) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, out, i)) TH_LOG("%s", m2m_strerror());
+	}
+	ASSERT_EQ(0, m2m_streamon(&self->a.dev, out)) TH_LOG("%s", m2m_strerror());
+	self->a.t_start = now_us();
+	ASSERT_EQ(0, m2m_streamon(&self->a.dev, cap)) TH_LOG("%s", m2m_strerror());
+	held = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, held) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(1, sync_file_fences(held, &info, 1)) TH_LOG("%s", m2m_strerror());
+	ASSERT_STREQ(FENCE_DRIVER, info.driver_name)
+		TH_LOG("no producer fence on the first job's buffer (%s): the test proves nothing",
+		       info.driver_name);
+
+	for (n = 0; n < OWN_JOBS; n++) {
+		ret = m2m_dqbuf(&self->a.dev, cap, &st, 2 * OWN_JOB_MS + 1000);
+		ASSERT_EQ(0, ret) TH_LOG("F15: job %d of a queue re-using its buffers stalled: %s",
+					 n, m2m_strerror());
+		EXPECT_EQ((unsigned int)n % 2, st.index);
+		EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("job %d ended in error", n);
+		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, out, &st, JOB_TIMEOUT_MS))
+			TH_LOG("%s", m2m_strerror());
+		if (n + 2 >= OWN_JOBS)
+			continue;
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, cap, n % 2)) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, m2m_qbuf(&self->a.dev, out, n % 2)) TH_LOG("%s", m2m_strerror());
+	}
+	took = ms_since(self->a.t_start);
+	EXPECT_GT(OWN_JOBS * OWN_JOB_MS + 1000.0, took)
+		TH_LOG("F15: %d jobs of %d ms took %.1f ms: some waited", OWN_JOBS, OWN_JOB_MS,
+		       took);
+	if (published >= 0)
+		EXPECT_EQ(published + OWN_JOBS, read_stat("published"))
+			TH_LOG("not every job published its fence: the test proves little");
+	status = sync_file_status(held);
+	EXPECT_EQ(1, status) TH_LOG("the first job's fence has status %d, not signalled", status);
+	close(held);
+}
+
+#define LINGER_PARAM		"/sys/module/vb2_resv_test/parameters/linger_ms"
+
+/*
+ * F5, and the regression test of the v4l2-mem2mem fix in patches/fixes/:
+ * close a context while another task (the test device's "interrupt" work)
+ * completes its job. v4l2_m2m_job_finish() used to wake the closing task and
+ * then use the m2m context that task frees; the test device's linger_ms hook
+ * on __v4l2_m2m_try_queue() widens that window to 200 ms so that KASAN sees
+ * it every time. KASAN's report is what fails: the dmesg scan of the main
+ * boot, and the boot that runs this test on v4l2-mem2mem built without the
+ * fix, where the report must appear.
+ */
+TEST_F(fence, close_while_job_completes_elsewhere)
+{
+	int sync_fd, status, i;
+
+	if (access(LINGER_PARAM, W_OK))
+		SKIP(return, "needs %s", LINGER_PARAM);
+	TH_LOG("__v4l2_m2m_try_queue() %s", read_stat("linger_hooked") == 1 ?
+	       "is delayed by the test device's hook" :
+	       "cannot be hooked here: the window stays as narrow as it is");
+
+	for (i = 0; i < 3; i++) {
+		START_FENCED_JOB(2000, JOB_DONE, sync_fd);
+		ASSERT_EQ(0, write_file(LINGER_PARAM, "200"));
+		/* job_abort hands the job's end to the device's work */
+		job_close(&self->a);
+		write_file(LINGER_PARAM, "0");
+		ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+			TH_LOG("F5: the fence of the closed context's job is pending");
+		status = sync_file_status(sync_fd);
+		EXPECT_GT(0, status) TH_LOG("F5: cancelled job's fence status %d", status);
+		close(sync_fd);
+	}
+	expect_clean_job(_metadata, &self->b, "closing contexts mid-job");
 }
 
 TEST_HARNESS_MAIN

@@ -17,7 +17,7 @@
 #define DEFAULT_DRIVER		"vb2-resv-test"
 #define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
-#define FENCE_DRIVER		"videobuf2"
+#define FENCE_DRIVER		"vb2"
 
 static inline const char *driver_name(void)
 {
