@@ -6,10 +6,10 @@
 # Variables: KSRC=/path/to/linux-7.2.y (default: fetch Debian's linux-source-7.2),
 # CACHE=dir for sources and builds (default ~/.cache/vb2-resv), JOBS=parallel jobs.
 
-export KSRC CACHE JOBS
+export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check board-check build demo bench check clean distclean
+.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench check clean distclean
 
 all: demo
 
@@ -21,6 +21,7 @@ help:
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
 	@echo 'make packaging-check  the Arch package: extlinux and pacman hook tests, sources, makepkg prepare(), board config'
 	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
+	@echo 'make send-prep  b4 prepares patches/fixes/ and patches/ for sending as you (SEND_TREE=your kernel git tree; without it a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
@@ -48,6 +49,10 @@ demo: build
 
 board-check: deps
 	@$(V)/board-check.sh
+
+send-prep: deps
+	@[ -n "$$SEND_TREE" ] || $(V)/prepare-tree.sh
+	@$(V)/send-prep.sh
 
 bench: tree
 	@KERNEL_FLAVOR=bench $(V)/build-kernel.sh

@@ -6,6 +6,8 @@
 #   - pass scripts/checkpatch.pl --strict with no error, warning or check,
 #   - add no kernel-doc -Wall warning to a .c/.h file it touches (warnings
 #     the file already had before the patch are not its own),
+#   - add no sparse warning (Debian sid's sparse, C=2 on x86_64) to the .c
+#     files of the series: each patch is compared with the state before it,
 #   - build vmlinux and modules for x86_64 (x86_64-series.config: every
 #     hantro variant and rockchip-rga via COMPILE_TEST, lockdep) and arm64
 #     (arm64-series.config: RK3399 as defconfig builds it), with no warning,
@@ -58,6 +60,7 @@ git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
 	die "no base kernel in $TREE: run 'make tree' first"
 command -v aarch64-linux-gnu-gcc >/dev/null ||
 	die "aarch64-linux-gnu-gcc is missing: run 'make deps' (package gcc-aarch64-linux-gnu)"
+sparse=$("$VMTEST_DIR/fetch-sparse.sh")
 
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
@@ -81,6 +84,7 @@ key=$({
 		"$VMTEST_DIR/x86_64-series.config" "$VMTEST_DIR/arm64-series.config"
 	gcc --version | head -n 1
 	aarch64-linux-gnu-gcc --version | head -n 1
+	"$sparse" --version
 } | sha256sum | cut -d' ' -f1)
 
 # finish ARGS: the end; without a TAP-FILE argument, the summary decides.
@@ -246,6 +250,35 @@ check_build() {
 	check $rc "series $id: $arch builds (vmlinux, modules) with no warning, W=1 included, in videobuf2, v4l2-core, verisilicon, rockchip/rga or the files of the series"
 }
 
+# The .c files under drivers/ that the series touches: sparse looks at these.
+mapfile -t sparse_files < <(sed -n 's|^+++ b/\(drivers/.*\.c\)$|\1|p' "${patches[@]}" | sort -u)
+# sparse_run OUT: sparse's warnings (C=2, x86_64) for those of sparse_files
+# that exist now, without line numbers, sorted, in OUT.
+sparse_run() {
+	local out=$1 f build=$CACHE/build-series-x86_64 log=$logs/sparse.log
+	local -a objs=()
+	for f in "${sparse_files[@]}"; do
+		[ -f "$st/$f" ] && objs+=("${f%.c}.o")
+	done
+	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
+		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
+	make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=2 CHECK="$sparse" "${objs[@]}" >"$log" 2>&1 ||
+		{ tail -n 20 "$log" | diag; return 1; }
+	{ grep -E ': (warning|error):' "$log" || true; } | sed "s|$st/||g" | nolines | sort -u >"$out"
+}
+check_sparse() {
+	local id=$1 rc=0
+	sparse_run "$tmp/sparse-after" || rc=1
+	if [ $rc -eq 0 ]; then
+		comm -13 "$tmp/sparse-before" "$tmp/sparse-after" >"$tmp/sparse-new"
+		[ -s "$tmp/sparse-new" ] && { rc=1; diag 40 <"$tmp/sparse-new"; }
+		cp "$tmp/sparse-after" "$tmp/sparse-before"
+	fi
+	check $rc "series $id: sparse (C=2, x86_64) finds no new warning in the .c files of the series"
+}
+say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
+sparse_run "$tmp/sparse-before" || die "sparse does not run on the base (log: $logs/sparse.log)"
+
 for p in "${patches[@]}"; do
 	# 0001 for the series, fixes-0001 for the fixes it depends on
 	id=$(basename "$p")
@@ -262,6 +295,7 @@ for p in "${patches[@]}"; do
 	check_checkpatch "$p" "$id"
 	check_kerneldoc "$id"
 	check_build x86_64 "$id"
+	check_sparse "$id"
 	check_build arm64 "$id"
 done
 

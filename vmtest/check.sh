@@ -13,6 +13,7 @@ host=$run/host.tap
 "$VMTEST_DIR/selftest-harness.sh" "$host"
 "$VMTEST_DIR/check-series.sh" "$host"
 "$VMTEST_DIR/check-packaging.sh" "$host"
+"$VMTEST_DIR/check-send.sh" "$host"
 
 rc=0
 VMTEST_PROGRESS=1 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" || rc=$?

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The send command (vmtest/send-prep.sh, make send-prep) rehearsed on the
+# harness's tree: one TAP line per check appended to TAP-FILE; exit 0 once
+# the checks ran, whatever their result.
+#
+# usage: check-send.sh TAP-FILE
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || die "usage: check-send.sh TAP-FILE"
+tapfile=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+diag() { awk -v n="${1:-30}" 'NR <= n { print "#   " $0 }'; }
+
+# The repository's placeholder is refused, with what to do.
+rc=0
+if SEND_IDENTITY='vb2-resv dev <dev@vb2-resv.invalid>' "$VMTEST_DIR/send-prep.sh" "$tmp/refused" \
+	>"$tmp/refused.log" 2>&1; then
+	echo "#   send-prep.sh accepted the placeholder identity"; rc=1
+elif ! grep -q 'is a placeholder, not a sender: set git config user.name and user.email' "$tmp/refused.log"; then
+	diag <"$tmp/refused.log"; rc=1
+fi
+tap "$tapfile" $rc "send: the placeholder identity is refused, saying what to set"
+
+# With a real identity: both series written, as b4 would send them.
+rc=0
+ident='Jane Tester <jane@example.org>'
+if ! SEND_IDENTITY=$ident "$VMTEST_DIR/send-prep.sh" "$tmp/out" >"$tmp/send.log" 2>&1; then
+	tail -n 30 "$tmp/send.log" | diag; rc=1
+else
+	fixes=("$tmp"/out/vb2-mem2mem-fixes/*.eml)
+	series=("$tmp"/out/vb2-producer-fences/*.eml)
+	want_series=$(($(series_patches | grep -vc '/fixes/') + 1))
+	[ ${#series[@]} -eq "$want_series" ] ||
+		{ echo "#   ${#series[@]} messages for the series, wanted $want_series"; rc=1; }
+	[ -f "${fixes[0]}" ] || { echo "#   no message for the fixes"; rc=1; }
+	for m in "${fixes[@]}" "${series[@]}"; do
+		[ -f "$m" ] || continue
+		n=$(basename "$m")
+		grep -q "^From: $ident" "$m" || { echo "#   $n: not from $ident"; rc=1; }
+		grep -q 'vb2-resv.invalid' "$m" && { echo "#   $n: names the placeholder"; rc=1; }
+		case $n in
+		0000-*) grep -q '^Subject: \[PATCH v3 0/' "$m" || { echo "#   $n: not the v3 cover letter"; rc=1; } ;;
+		*) grep -q "^Signed-off-by: $ident" "$m" || { echo "#   $n: no Signed-off-by of $ident"; rc=1; } ;;
+		esac
+	done
+	for m in "${fixes[0]}" "${series[0]}"; do
+		[ -f "$m" ] || continue
+		n=$(basename "$m")
+		grep -q '^base-commit: [0-9a-f]\{40\}$' "$m" || { echo "#   $n: no base-commit"; rc=1; }
+		grep -q '^To: .*Mauro Carvalho Chehab <mchehab@kernel.org>' "$m" ||
+			{ echo "#   $n: not to the media maintainer (get_maintainer.pl)"; rc=1; }
+		sed -n '/^To:/,/^[A-Z][a-z-]*: [^ ]/p' "$m" | grep -q 'linux-media@vger.kernel.org' ||
+			grep -q '^Cc: .*linux-media@vger.kernel.org' "$m" ||
+			{ echo "#   $n: linux-media is not copied"; rc=1; }
+	done
+	# checkpatch on what would be sent; the tree has no upstream history
+	# to look up the commit a Fixes: tag names.
+	patches_out=()
+	for m in "${fixes[@]}" "${series[@]}"; do
+		case $(basename "$m") in 0000-*) ;; *) [ -f "$m" ] && patches_out+=("$m") ;; esac
+	done
+	if ! (cd "$TREE" && scripts/checkpatch.pl --strict -q --ignore UNKNOWN_COMMIT_ID \
+		"${patches_out[@]}") >"$tmp/checkpatch.log" 2>&1; then
+		diag <"$tmp/checkpatch.log"; rc=1
+	fi
+fi
+tap "$tapfile" $rc "send: b4 prepares the fixes and the v3 series as the sender: From and Signed-off-by theirs, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+exit 0
