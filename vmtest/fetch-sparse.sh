@@ -7,22 +7,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(sparse libc6 libsqlite3-0 libxml2-16 zlib1g)
 root=$CACHE/sparse/root
 wrapper=$CACHE/sparse/sparse
 
-if [ ! -x "$root/usr/bin/sparse" ]; then
-	say "fetching sparse and its libraries from Debian sid"
-	apt_private_update || die "cannot read the Debian archive (network?)"
-	rm -rf "$CACHE/sparse" && mkdir -p "$CACHE/sparse/debs" "$root.tmp"
-	(cd "$CACHE/sparse/debs" &&
-		apt_private apt-get download "${pkgs[@]/%//sid}" >/dev/null) ||
-		die "could not download ${pkgs[*]} from Debian sid"
-	for deb in "$CACHE"/sparse/debs/*.deb; do
-		dpkg-deb -x "$deb" "$root.tmp"
-	done
-	mv "$root.tmp" "$root"
-fi
+[ -x "$root/usr/bin/sparse" ] || rm -rf "$root"
+sid_unpack sparse sparse libc6 libsqlite3-0 libxml2-16 zlib1g
 
 libdir=$root/usr/lib/x86_64-linux-gnu
 cat > "$wrapper" <<EOS

@@ -8,23 +8,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(v4l-utils libv4l-0t64 libv4l2rds0t64 libv4lconvert0t64 libc6 libgcc-s1
-      libjson-c5 libstdc++6 libudev1 libjpeg62-turbo libcap2)
 root=$CACHE/v4l-utils/root
 wrapper=$STAGE/bin/v4l2-compliance
 
-if [ ! -x "$root/usr/bin/v4l2-compliance" ]; then
-	say "fetching v4l-utils and its libraries from Debian sid"
-	apt_private_update || die "cannot read the Debian archive (network?)"
-	rm -rf "$CACHE/v4l-utils" && mkdir -p "$CACHE/v4l-utils/debs" "$root.tmp"
-	(cd "$CACHE/v4l-utils/debs" &&
-		apt_private apt-get download "${pkgs[@]/%//sid}" >/dev/null) ||
-		die "could not download ${pkgs[*]} from Debian sid"
-	for deb in "$CACHE"/v4l-utils/debs/*.deb; do
-		dpkg-deb -x "$deb" "$root.tmp"
-	done
-	mv "$root.tmp" "$root"
-fi
+[ -x "$root/usr/bin/v4l2-compliance" ] || rm -rf "$root"
+sid_unpack v4l-utils v4l-utils libv4l-0t64 libv4l2rds0t64 libv4lconvert0t64 libc6 \
+	libgcc-s1 libjson-c5 libstdc++6 libudev1 libjpeg62-turbo libcap2
 
 mkdir -p "$(dirname "$wrapper")"
 libdir=$root/usr/lib/x86_64-linux-gnu

@@ -137,6 +137,24 @@ config_has_fragment() {
 }
 
 # need_debs PKG...: install the Debian packages that are missing (as root).
+# sid_unpack NAME PKG...: Debian sid's packages PKG... downloaded and unpacked
+# (not installed) into $CACHE/NAME/root, once; for tools newer than bookworm's
+# that run with their own libraries.
+sid_unpack() {
+	local name=$1 root=$CACHE/$1/root deb
+	shift
+	[ -d "$root" ] && return 0
+	say "fetching $* from Debian sid"
+	apt_private_update || die "cannot read the Debian archive (network?)"
+	rm -rf "${CACHE:?}/$name" && mkdir -p "$CACHE/$name/debs" "$root.tmp"
+	(cd "$CACHE/$name/debs" && apt_private apt-get download "${@/%//sid}" >/dev/null) ||
+		die "could not download $* from Debian sid"
+	for deb in "$CACHE/$name"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$root.tmp"
+	done
+	mv "$root.tmp" "$root"
+}
+
 need_debs() {
 	local p missing=()
 	for p in "$@"; do

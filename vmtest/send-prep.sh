@@ -29,19 +29,8 @@ series_version=3
 need_debs git python3 python3-pygit2 python3-dkim python3-dnspython \
 	python3-requests python3-nacl git-filter-repo
 b4root=$CACHE/b4/root
-if [ ! -f "$b4root/usr/bin/b4" ]; then
-	say "fetching b4 and the modules it needs from Debian sid"
-	apt_private_update || die "cannot read the Debian archive (network?)"
-	rm -rf "$CACHE/b4" && mkdir -p "$CACHE/b4/debs" "$b4root.tmp"
-	(cd "$CACHE/b4/debs" &&
-		apt_private apt-get download b4/sid python3-ezgb/sid python3-liblore/sid \
-			python3-patatt/sid >/dev/null) ||
-		die "could not download b4 and its modules from Debian sid"
-	for deb in "$CACHE"/b4/debs/*.deb; do
-		dpkg-deb -x "$deb" "$b4root.tmp"
-	done
-	mv "$b4root.tmp" "$b4root"
-fi
+[ -f "$b4root/usr/bin/b4" ] || rm -rf "$b4root"
+sid_unpack b4 b4 python3-ezgb python3-liblore python3-patatt
 b4() {
 	PYTHONPATH=$VMTEST_DIR/b4-shim:$b4root/usr/lib/python3/dist-packages \
 		/usr/bin/python3 "$b4root/usr/bin/b4" "$@"
