@@ -97,6 +97,7 @@ prepare() {
 	git_s branch -q -D "b4/$branch" 2>/dev/null || true
 	(cd "$tree" && b4 prep -n "$branch" -f "$from" >/dev/null) ||
 		die "b4 prep -n $branch failed"
+	git_s branch -q -D "b4-base/$branch"
 	if [ "$rev" -gt 1 ]; then
 		(cd "$tree" && b4 prep --force-revision "$rev" >/dev/null) ||
 			die "b4 prep --force-revision $rev failed"
