@@ -24,7 +24,7 @@ lock_cache
 board=$CACHE/board
 run=$CACHE/runs/board
 tapfile=$run/host.tap
-deb=linux-source-7.2_${BASE_VERSION}_all.deb
+deb=${SRC_PKG}_${BASE_VERSION}_all.deb
 pkg=linux-fresnel-fourier
 started=$SECONDS
 rm -rf "$run"

@@ -5,7 +5,7 @@
 #                                       once they ran, like selftest-harness.sh)
 #
 # packaging/PKGBUILD's prepare() runs for real, in makepkg, on Debian's
-# linux-source-7.2 .deb supplied locally (SRCDEST; no download by makepkg):
+# $SRC_PKG .deb supplied locally (SRCDEST; no download by makepkg):
 # the series must apply in order and the board config must keep every option
 # the selftests and the RK3399 drivers need after olddefconfig.  A copy of
 # the repository with a patch broken on purpose must make prepare() fail and
@@ -20,7 +20,7 @@ set -uo pipefail
 
 [ $# -eq 1 ] || die "usage: check-packaging.sh TAP-FILE"
 tapfile=$1
-deb=linux-source-7.2_${BASE_VERSION}_all.deb
+deb=${SRC_PKG}_${BASE_VERSION}_all.deb
 started=$SECONDS
 
 # --- What the checks need, installed only when missing (CI starts from a fresh machine)
@@ -52,8 +52,8 @@ pkgbuild_var() {
 }
 rc=0
 v=$(pkgbuild_var '"${source[@]}" -- "${validpgpkeys[@]}"')
-want_src="https://cdn.kernel.org/pub/linux/kernel/v7.x/linux-${BASE_VERSION%-*}.tar.xz
-https://cdn.kernel.org/pub/linux/kernel/v7.x/linux-${BASE_VERSION%-*}.tar.sign"
+want_src="https://cdn.kernel.org/pub/linux/kernel/v${BASE_KVER%%.*}.x/linux-${BASE_VERSION%-*}.tar.xz
+https://cdn.kernel.org/pub/linux/kernel/v${BASE_KVER%%.*}.x/linux-${BASE_VERSION%-*}.tar.sign"
 [ "$(sed '/^--$/,$d' <<<"$v")" = "$want_src" ] ||
 	{ echo "#   the default sources are not kernel.org's linux-${BASE_VERSION%-*} tarball and signature:"; diag <<<"$v"; rc=1; }
 grep -qxE '[0-9A-F]{40}' <<<"$(sed '1,/^--$/d' <<<"$v")" ||
@@ -72,7 +72,7 @@ tap "$tapfile" $rc "packaging: an unknown FRESNEL_BASE is refused, naming the tw
 # that vmtest's ($CACHE/apt) is never rewritten under a running harness.
 papt() { CACHE=$CACHE/pkg-apt apt_private "$@"; }
 index_sha256() {
-	papt apt-cache show "linux-source-7.2=$BASE_VERSION" 2>/dev/null | awk '/^SHA256:/ { print $2; exit }'
+	papt apt-cache show "$SRC_PKG=$BASE_VERSION" 2>/dev/null | awk '/^SHA256:/ { print $2; exit }'
 }
 want=$(index_sha256)
 if [ -z "$want" ]; then
@@ -86,12 +86,12 @@ done
 if [ -z "$debpath" ] && [ -n "$want" ]; then
 	say "downloading $deb"
 	mkdir -p "$CACHE/pkg-dl"
-	(cd "$CACHE/pkg-dl" && papt apt-get download "linux-source-7.2=$BASE_VERSION" >/dev/null) &&
+	(cd "$CACHE/pkg-dl" && papt apt-get download "$SRC_PKG=$BASE_VERSION" >/dev/null) &&
 		debpath=$CACHE/pkg-dl/$deb
 fi
 rc=0
 if [ -z "$want" ]; then
-	echo "#   linux-source-7.2 $BASE_VERSION is not in Debian's index (sid, trixie-backports)"; rc=1
+	echo "#   $SRC_PKG $BASE_VERSION is not in Debian's index (sid, trixie-backports)"; rc=1
 fi
 if [ -z "$debpath" ]; then
 	echo "#   no $deb: not cached and not downloadable"; rc=1
@@ -107,7 +107,7 @@ v=$(pkgbuild_var '"$pkgver $_debver ${source[0]%%::*}"' debian)
 url=$(pkgbuild_var '"${source[0]#*::}"' debian)
 [ -z "$debpath" ] || [ "$url" = "https://snapshot.debian.org/file/$(sha1sum <"$debpath" | cut -d' ' -f1)" ] ||
 	{ echo "#   $url is not snapshot.debian.org's address of $deb"; rc=1; }
-tap "$tapfile" $rc "packaging: FRESNEL_BASE=debian builds Debian's linux-source-7.2 $BASE_VERSION (vmtest/base-version), from snapshot.debian.org, with the SHA256 of Debian's signed index"
+tap "$tapfile" $rc "packaging: FRESNEL_BASE=debian builds Debian's $SRC_PKG $BASE_VERSION (vmtest/base-version), from snapshot.debian.org, with the SHA256 of Debian's signed index"
 
 # --- The build user's copy of the repository (only what git tracks: what a
 # clone has, and all that makechrootpkg binds into its chroot) and its SRCDEST
@@ -163,7 +163,7 @@ applied=$(sed -n 's/^Applying //p' "$scratch/prepare.log")
 	[ -f "$src/tools/testing/selftests/vb2-resv/producer_fences.c" ] || rc=1
 [ $rc -eq 0 ] || { grep -vE '^  -> Found|Passed$' "$scratch/prepare.log" | tail -n 40 | diag; }
 prepared=$rc
-tap "$tapfile" $rc "packaging: makepkg -o runs prepare() on Debian's linux-source-7.2 $BASE_VERSION: the series applies, in order, the module and selftests are in place, the kernel is configured"
+tap "$tapfile" $rc "packaging: makepkg -o runs prepare() on Debian's $SRC_PKG $BASE_VERSION: the series applies, in order, the module and selftests are in place, the kernel is configured"
 
 # --- 6. The board config, compared after olddefconfig
 # holds CONFIG FRAGMENT: every CONFIG_x=v of FRAGMENT holds in CONFIG (=n: unset).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stage a current v4l2-compliance (Debian sid's v4l-utils) for the guest as $STAGE/bin/v4l2-compliance.
 #
-# The host's v4l-utils may predate the 7.2 uAPI it tests (bookworm's 1.22
+# The host's v4l-utils may predate the 7.x uAPI it tests (bookworm's 1.22
 # fails CREATE_BUFS and Requests on any 7.x kernel), so the guest runs sid's,
 # unpacked with the sid libraries it needs and started through sid's dynamic
 # loader; nothing is installed on the system.

@@ -6,6 +6,11 @@ REPO_DIR=$(dirname "$VMTEST_DIR")
 CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vb2-resv}
 PATCHES=${PATCHES:-$REPO_DIR/patches}
 BASE_VERSION=$(cat "$VMTEST_DIR/base-version")
+# The base's kernel version (7.3.4), its series (7.3) and Debian's source
+# package of that series (linux-source-7.3).
+BASE_KVER=${BASE_VERSION%%-*}
+BASE_SERIES=${BASE_KVER%.*}
+SRC_PKG=linux-source-$BASE_SERIES
 TREE=$CACHE/tree
 # KERNEL_FLAVOR=bench: the benchmark kernel, the test kernel without its
 # debug options (make bench), built and staged beside it.

@@ -9,11 +9,11 @@ set -euo pipefail
 lock_cache
 
 if [ -n "${KSRC:-}" ]; then
-	[ -d "$KSRC" ] || die "KSRC=$KSRC does not exist: point it at the top of a Linux 7.2.y source tree"
+	[ -d "$KSRC" ] || die "KSRC=$KSRC does not exist: point it at the top of a Linux $BASE_SERIES.y source tree"
 	base_src=$(cd "$KSRC" && pwd)
 	for f in Makefile Kconfig scripts/kconfig/merge_config.sh drivers/media/common/videobuf2/videobuf2-core.c; do
 		[ -f "$base_src/$f" ] ||
-			die "KSRC=$KSRC is not a kernel source tree ($f is missing): point it at the top of a Linux 7.2.y tree"
+			die "KSRC=$KSRC is not a kernel source tree ($f is missing): point it at the top of a Linux $BASE_SERIES.y tree"
 	done
 	base_id="ksrc:$base_src"
 else
@@ -23,8 +23,8 @@ fi
 
 kver=$(tree_kernelversion "$base_src")
 case "$kver" in
-7.2.*) ;;
-*) die "kernel $kver in $base_src is not supported: the series targets 7.2.y (leave KSRC unset to fetch Debian's linux-source-7.2)" ;;
+"$BASE_SERIES".*) ;;
+*) die "kernel $kver in $base_src is not supported: the series targets $BASE_SERIES.y (leave KSRC unset to fetch Debian's $SRC_PKG)" ;;
 esac
 
 stamp=$CACHE/base-imported

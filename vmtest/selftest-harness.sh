@@ -47,7 +47,7 @@ rc=0
 	! grep -q 'int b2;' "$tmp/tree/f.c" || rc=1
 tap "$tapfile" $rc "harness: a rejected series leaves the tree clean at its base"
 
-# KSRC that is absent, not a kernel, or not 7.2: a message that says so.
+# KSRC that is absent, not a kernel, or not the series base (7.3): a message that says so.
 mkdir -p "$tmp/notkernel" "$tmp/k61/scripts/kconfig" "$tmp/k61/drivers/media/common/videobuf2"
 touch "$tmp/k61/Kconfig" "$tmp/k61/scripts/kconfig/merge_config.sh" \
 	"$tmp/k61/drivers/media/common/videobuf2/videobuf2-core.c"
@@ -62,15 +62,15 @@ expect_fail "a KSRC with another kernel version is refused" '6\.1\.0 .* is not s
 # A cold import, then at once the next step that takes the cache lock.  The
 # fixture has enough files that the import's git commit would start a
 # background "git gc --auto"; nothing may keep the lock once make returns.
-mkdir -p "$tmp/k72/scripts/kconfig" "$tmp/k72/drivers/media/common/videobuf2" \
-	"$tmp/k72/tools/testing/selftests" "$tmp/k72/many" "$tmp/nopatches"
-touch "$tmp/k72/Kconfig" "$tmp/k72/scripts/kconfig/merge_config.sh" \
-	"$tmp/k72/drivers/media/common/videobuf2/videobuf2-core.c"
-printf 'VERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 0\n' > "$tmp/k72/Makefile"
-for i in $(seq 12000); do echo "$i" > "$tmp/k72/many/$i"; done
+mkdir -p "$tmp/kbase/scripts/kconfig" "$tmp/kbase/drivers/media/common/videobuf2" \
+	"$tmp/kbase/tools/testing/selftests" "$tmp/kbase/many" "$tmp/nopatches"
+touch "$tmp/kbase/Kconfig" "$tmp/kbase/scripts/kconfig/merge_config.sh" \
+	"$tmp/kbase/drivers/media/common/videobuf2/videobuf2-core.c"
+printf 'VERSION = %s\nPATCHLEVEL = %s\nSUBLEVEL = 0\n' "${BASE_SERIES%.*}" "${BASE_SERIES#*.}" > "$tmp/kbase/Makefile"
+for i in $(seq 12000); do echo "$i" > "$tmp/kbase/many/$i"; done
 rc=0
 for step in import next; do
-	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/k72" CACHE="$tmp/cold" \
+	make -C "$REPO_DIR" --no-print-directory tree KSRC="$tmp/kbase" CACHE="$tmp/cold" \
 		PATCHES="$tmp/nopatches" >"$tmp/out" 2>&1 || { rc=1; sed "s/^/# $step: /" "$tmp/out"; }
 done
 flock -n "$tmp/cold/.lock" true || { rc=1; echo "# a process still holds the cache lock:"; \
