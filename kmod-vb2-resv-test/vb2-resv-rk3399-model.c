@@ -13,7 +13,10 @@
  * into the destination buffer at the DMA address the driver programmed, sets
  * the status bits the driver's interrupt handler reads and raises the
  * interrupt from hard interrupt context. Per block, a job completes, completes
- * with an error status, or hangs until the driver resets the block.
+ * with an error status, or hangs until the driver resets the block. For the
+ * test of rockchip-rga's watchdog against its interrupt handler, the model
+ * can raise the interrupt on a given CPU and hold the handler (an ftrace hook
+ * on rga_handle_irq()) while it counts the resets of the block.
  *
  * What it is not: an emulator. It encodes, decodes and converts nothing; it
  * models only the registers the drivers' job, interrupt and reset paths use,
@@ -22,8 +25,10 @@
  */
 
 #include <linux/clk-provider.h>
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/ftrace.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/irq.h>
@@ -32,11 +37,13 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/of.h>
 #include <linux/of_platform.h>
 #include <linux/platform_device.h>
 #include <linux/reset-controller.h>
 #include <linux/sizes.h>
+#include <linux/smp.h>
 #include <linux/spinlock.h>
 
 #define MODEL_SIZE		SZ_128K
@@ -106,6 +113,7 @@ struct model_block {
 	void __iomem *regs;
 	unsigned int hwirq;
 	struct irq_work irq_work;
+	call_single_data_t irq_csd;	/* the interrupt on irq_cpu */
 	/* protects the fields below */
 	spinlock_t lock;
 	bool busy;
@@ -116,6 +124,7 @@ struct model_block {
 	u32 mode;
 	u32 latency_ms;
 	u8 pattern;
+	u32 irq_cpu;		/* raise the interrupt there; >= nr_cpu_ids: here */
 	/* debugfs: what happened */
 	u32 jobs, errors, hangs, resets, bad_addr;
 };
@@ -132,6 +141,16 @@ struct model {
 	struct task_struct *thread;
 	struct dentry *debugfs;
 	struct model_block block[NUM_BLOCKS];
+	/*
+	 * debugfs rga/isr_delay_ms: an ftrace hook on rockchip-rga's
+	 * rga_handle_irq() holds its interrupt handler that long before the
+	 * handler reads the status, and counts in rga/isr_resets the resets of
+	 * the block during that time, and the handler's calls in rga/isr_calls.
+	 */
+	struct ftrace_ops isr_ops;
+	struct mutex isr_lock;	/* hooking and unhooking */
+	bool isr_hooked;
+	u32 isr_delay_ms, isr_resets, isr_calls;
 };
 
 static unsigned long regs;
@@ -382,7 +401,9 @@ static void model_step(struct model_block *b)
 		if (error)
 			b->errors++;
 		model_job_status(b, error, len);
-		irq_work_queue(&b->irq_work);
+		if (b->irq_cpu >= nr_cpu_ids || !cpu_online(b->irq_cpu) ||
+		    smp_call_function_single_async(b->irq_cpu, &b->irq_csd))
+			irq_work_queue(&b->irq_work);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
 }
@@ -406,6 +427,18 @@ static void model_irq_work(struct irq_work *work)
 	struct model_block *b = container_of(work, struct model_block, irq_work);
 
 	generic_handle_domain_irq(b->model->domain, b->hwirq);
+}
+
+/* The same, on the CPU that debugfs irq_cpu names. */
+static void model_irq_csd(void *data)
+{
+	struct model_block *b = data;
+
+	generic_handle_domain_irq(b->model->domain, b->hwirq);
+}
+
+static void model_irq_flushed(void *unused)
+{
 }
 
 static void model_irq_noop(struct irq_data *d)
@@ -741,6 +774,72 @@ static void model_remove_providers(struct model *m)
 	}
 }
 
+#ifdef CONFIG_DYNAMIC_FTRACE
+static void model_isr_hook(unsigned long ip, unsigned long parent_ip,
+			   struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct model *m = container_of(op, struct model, isr_ops);
+	struct model_block *b = &m->block[BLOCK_RGA];
+	unsigned int gen = READ_ONCE(b->gen);
+
+	WRITE_ONCE(m->isr_calls, m->isr_calls + 1);
+	mdelay(READ_ONCE(m->isr_delay_ms));
+	if (READ_ONCE(b->gen) != gen)
+		WRITE_ONCE(m->isr_resets, m->isr_resets + 1);
+}
+
+static void model_isr_unhook(struct model *m)
+{
+	if (m->isr_hooked)
+		unregister_ftrace_function(&m->isr_ops);
+	ftrace_free_filter(&m->isr_ops);
+	m->isr_hooked = false;
+}
+
+/*
+ * Hook the handler of the rockchip-rga that is loaded now: a module loaded
+ * later is not hooked until the next write.
+ */
+static int model_isr_delay_set(void *data, u64 val)
+{
+	static unsigned char name[] = "rga_handle_irq";
+	struct model *m = data;
+	int ret = 0;
+
+	mutex_lock(&m->isr_lock);
+	model_isr_unhook(m);
+	WRITE_ONCE(m->isr_delay_ms, val);
+	if (val) {
+		m->isr_ops.func = model_isr_hook;
+		ret = ftrace_set_filter(&m->isr_ops, name, strlen(name), 1);
+		if (!ret)
+			ret = register_ftrace_function(&m->isr_ops);
+		if (ret)
+			ftrace_free_filter(&m->isr_ops);
+		else
+			m->isr_hooked = true;
+	}
+	mutex_unlock(&m->isr_lock);
+	return ret;
+}
+#else
+static void model_isr_unhook(struct model *m) { }
+static int model_isr_delay_set(void *data, u64 val)
+{
+	return val ? -EOPNOTSUPP : 0;
+}
+#endif
+
+static int model_isr_delay_get(void *data, u64 *val)
+{
+	struct model *m = data;
+
+	*val = READ_ONCE(m->isr_delay_ms);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(model_isr_delay_fops, model_isr_delay_get,
+			 model_isr_delay_set, "%llu\n");
+
 static void model_add_debugfs(struct model *m)
 {
 	struct dentry *dir;
@@ -759,6 +858,13 @@ static void model_add_debugfs(struct model *m)
 		debugfs_create_u32("hangs", 0444, dir, &b->hangs);
 		debugfs_create_u32("resets", 0444, dir, &b->resets);
 		debugfs_create_u32("bad_addr", 0444, dir, &b->bad_addr);
+		debugfs_create_u32("irq_cpu", 0644, dir, &b->irq_cpu);
+		if (i != BLOCK_RGA)
+			continue;
+		debugfs_create_file_unsafe("isr_delay_ms", 0644, dir, m,
+					   &model_isr_delay_fops);
+		debugfs_create_u32("isr_resets", 0444, dir, &m->isr_resets);
+		debugfs_create_u32("isr_calls", 0444, dir, &m->isr_calls);
 	}
 }
 
@@ -781,7 +887,12 @@ static void model_destroy(struct model *m)
 		kthread_stop(m->thread);
 	for (i = 0; i < NUM_BLOCKS; i++)
 		irq_work_sync(&m->block[i].irq_work);
+	/* Each CPU runs its queued calls in order: model_irq_csd() is done. */
+	on_each_cpu(model_irq_flushed, NULL, 1);
 	debugfs_remove_recursive(m->debugfs);
+	mutex_lock(&m->isr_lock);
+	model_isr_unhook(m);
+	mutex_unlock(&m->isr_lock);
 	model_remove_providers(m);
 	if (m->np) {
 		of_changeset_revert(&m->ocs_model);
@@ -849,6 +960,7 @@ static int __init model_init(void)
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
+	mutex_init(&m->isr_lock);
 	m->base = ioremap(regs, MODEL_SIZE);
 	if (!m->base) {
 		ret = -ENOMEM;
@@ -867,6 +979,8 @@ static int __init model_init(void)
 		b->pattern = 0xa5;
 		spin_lock_init(&b->lock);
 		b->irq_work = IRQ_WORK_INIT_HARD(model_irq_work);
+		INIT_CSD(&b->irq_csd, model_irq_csd, b);
+		b->irq_cpu = U32_MAX;
 	}
 
 	ret = model_add_provider_node(m);

@@ -9,7 +9,9 @@
  * when it commits the job and not before (F2), that the fence signals when
  * the block's interrupt reports the frame written (F4), that an error status
  * reaches the fence (F5), and that a block that never interrupts is ended by
- * the driver's watchdog within its bound and is usable again (F6).
+ * the driver's watchdog within its bound and is usable again (F6); for
+ * rockchip-rga, whose watchdog the series adds, that the watchdog does not
+ * reset the block under a running interrupt handler.
  *
  * In a VM the blocks are the register model vb2-resv-rk3399-model, whose
  * debugfs directory sets each block's job latency, outcome (done, error,
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -339,6 +342,9 @@ FIXTURE_TEARDOWN(rk3399)
 	if (self->model[0]) {
 		model_set(self, "mode", MODEL_COMPLETE);
 		model_set(self, "latency_ms", 0);
+		model_set(self, "irq_cpu", -1);
+		if (!strcmp(variant->block, "rga"))
+			model_set(self, "isr_delay_ms", 0);
 	}
 	if (self->cap_dmabuf >= 0)
 		close(self->cap_dmabuf);
@@ -510,6 +516,62 @@ TEST_F(rk3399, hang_ended_by_watchdog_then_usable)
 	flags = finish_job(_metadata, self, 2000);
 	ASSERT_LE(0, flags);
 	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+}
+
+/*
+ * The interrupt comes as the watchdog fires. The interrupt handler reads and
+ * clears the block's status, so the watchdog must not reset the block while
+ * the handler runs: it waits for it (and the job fails, the interrupt being
+ * too late). The model holds rga's handler for ISR_DELAY_MS (an ftrace hook
+ * on rga_handle_irq()) and counts the resets of the block in that time. The
+ * job runs, and its watchdog is armed, on CPU 0; the interrupt comes on
+ * CPU 1, so the two can overlap. For rockchip-rga, whose watchdog the series
+ * adds; hantro's watchdog, which it leaves alone, does not wait.
+ */
+#define ISR_DELAY_MS	800
+
+TEST_F(rk3399, watchdog_waits_for_interrupt_handler)
+{
+	int sync_fd, jobs, calls, races, flags, status;
+	cpu_set_t cpus;
+
+	NEED_MODEL();
+	if (strcmp(variant->block, "rga"))
+		SKIP(return, "%s's watchdog is not the series': it does not wait for the interrupt handler",
+		     variant->driver);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs for the handler and the watchdog");
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	ASSERT_EQ(0, model_set(self, "irq_cpu", 1));
+	ASSERT_EQ(0, model_set(self, "isr_delay_ms", ISR_DELAY_MS))
+		TH_LOG("the model cannot hook rga_handle_irq() (dynamic ftrace?)");
+	/* the interrupt ISR_DELAY_MS / 2 before the watchdog fires */
+	ASSERT_EQ(0, model_set(self, "latency_ms", WATCHDOG_MS - ISR_DELAY_MS / 2));
+	jobs = model_get(self, "jobs");
+	calls = model_get(self, "isr_calls");
+	races = model_get(self, "isr_resets");
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000));
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, WATCHDOG_MS + ISR_DELAY_MS + SLACK_MS));
+	status = sync_file_status(sync_fd);
+	close(sync_fd);
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+
+	/* Both ran: the handler (held), and the watchdog, which failed the job. */
+	ASSERT_LT(calls, model_get(self, "isr_calls"))
+		TH_LOG("the interrupt handler did not run");
+	ASSERT_TRUE(flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("the handler completed the job before the watchdog fired: no overlap to check");
+	EXPECT_EQ(-ETIMEDOUT, status);
+	EXPECT_EQ(races, model_get(self, "isr_resets"))
+		TH_LOG("the watchdog reset the %s while its interrupt handler ran",
+		       variant->block);
 }
 
 TEST_HARNESS_MAIN

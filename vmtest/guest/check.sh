@@ -97,6 +97,20 @@ for v in hantro_jpeg_enc hantro_mpeg2_dec rga; do
 done
 rmmod rockchip-rga hantro-vpu
 result $? "rmmod hantro-vpu and rockchip-rga without patches 2 and 3"
+# rockchip-rga as patch 3 has it, but for its watchdog's wait for the
+# interrupt handler (vmtest/negative/): the test of that wait must fail.
+insmod "$VMTEST_STAGE/negative/rockchip-rga.ko"
+result $? "insmod rockchip-rga without its watchdog's wait for the interrupt handler"
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r rk3399.rga.watchdog_waits_for_interrupt_handler 2>&1 |
+	cat > "$OUT/rk3399_fences-rga-no-handler-wait.log"
+grep -q '^not ok [0-9]* rk3399\.rga\.watchdog_waits_for_interrupt_handler' \
+	"$OUT/rk3399_fences-rga-no-handler-wait.log" &&
+	grep -q 'the watchdog reset the rga while its interrupt handler ran' \
+		"$OUT/rk3399_fences-rga-no-handler-wait.log"
+result $? "without its wait for the interrupt handler, rga's watchdog resets the block under the handler (rk3399_fences fails)"
+rmmod rockchip-rga
+result $? "rmmod rockchip-rga without its watchdog's wait for the interrupt handler"
 modprobe -r vb2-resv-rk3399-model
 result $? "modprobe -r vb2-resv-rk3399-model"
 
