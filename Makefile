@@ -6,10 +6,10 @@
 # Variables: KSRC=/path/to/linux-7.2.y (default: fetch Debian's linux-source-7.2),
 # CACHE=dir for sources and builds (default ~/.cache/vb2-resv), JOBS=parallel jobs.
 
-export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY
+export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY STRESS_SECONDS STRESS_SEED
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench check clean distclean
+.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench stress check clean distclean
 
 all: demo
 
@@ -23,6 +23,7 @@ help:
 	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
 	@echo 'make send-prep  b4 prepares patches/fixes/ and patches/ for sending as you (SEND_TREE=your kernel git tree; without it a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
+	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -57,6 +58,9 @@ send-prep: deps
 bench: tree
 	@KERNEL_FLAVOR=bench $(V)/build-kernel.sh
 	@KERNEL_FLAVOR=bench $(V)/bench.sh
+
+stress: build
+	@$(V)/stress.sh
 
 check: build
 	@$(V)/check.sh

@@ -361,11 +361,42 @@ static void model_reg_side_effects(struct model_block *b)
 	}
 }
 
+/* The block raises its interrupt line: hard interrupt context, as on hardware. */
+static void model_irq_work(struct irq_work *work)
+{
+	struct model_block *b = container_of(work, struct model_block, irq_work);
+
+	generic_handle_domain_irq(b->model->domain, b->hwirq);
+}
+
+/* The same, on the CPU that debugfs irq_cpu names. */
+static void model_irq_csd(void *data)
+{
+	struct model_block *b = data;
+
+	generic_handle_domain_irq(b->model->domain, b->hwirq);
+}
+
+/*
+ * Raise the block's interrupt: in hard interrupt context on this CPU, or on
+ * the one debugfs irq_cpu names (from its IPI handler).
+ */
+static void model_raise_irq(struct model_block *b)
+{
+	unsigned int cpu = READ_ONCE(b->irq_cpu);
+	unsigned int this = get_cpu();
+
+	if (cpu >= nr_cpu_ids || cpu == this || !cpu_online(cpu) ||
+	    smp_call_function_single_async(cpu, &b->irq_csd))
+		irq_work_queue(&b->irq_work);
+	put_cpu();
+}
+
 static void model_step(struct model_block *b)
 {
 	unsigned long flags;
 	unsigned int gen;
-	bool error;
+	bool error, raise;
 	u8 pattern;
 	u32 len;
 
@@ -396,16 +427,21 @@ static void model_step(struct model_block *b)
 	len = model_job_output(b, pattern);
 
 	spin_lock_irqsave(&b->lock, flags);
-	if (b->busy && b->gen == gen) {
+	raise = b->busy && b->gen == gen;
+	if (raise) {
 		b->busy = false;
 		if (error)
 			b->errors++;
 		model_job_status(b, error, len);
-		if (b->irq_cpu >= nr_cpu_ids || !cpu_online(b->irq_cpu) ||
-		    smp_call_function_single_async(b->irq_cpu, &b->irq_csd))
-			irq_work_queue(&b->irq_work);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
+
+	/*
+	 * Not under b->lock: a reset of the block, which takes it, may come
+	 * while the driver's interrupt handler runs, as on hardware.
+	 */
+	if (raise)
+		model_raise_irq(b);
 }
 
 static int model_thread(void *data)
@@ -419,22 +455,6 @@ static int model_thread(void *data)
 		usleep_range(poll_us, 2 * poll_us);
 	}
 	return 0;
-}
-
-/* The block raises its interrupt line: hard interrupt context, as on hardware. */
-static void model_irq_work(struct irq_work *work)
-{
-	struct model_block *b = container_of(work, struct model_block, irq_work);
-
-	generic_handle_domain_irq(b->model->domain, b->hwirq);
-}
-
-/* The same, on the CPU that debugfs irq_cpu names. */
-static void model_irq_csd(void *data)
-{
-	struct model_block *b = data;
-
-	generic_handle_domain_irq(b->model->domain, b->hwirq);
 }
 
 static void model_irq_flushed(void *unused)

@@ -38,8 +38,9 @@
  *                              while a signal arrives (F11 test only)
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
- * watchdog_ms=, linger_ms= (a v4l2-mem2mem regression test), multiplanar-ness comes from the format (GREY and XRGB32: one
- * plane, NV12M: two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
+ * watchdog_ms=, linger_ms= (a v4l2-mem2mem regression test).
+ * Multiplanar-ness comes from the format (GREY and XRGB32: one plane, NV12M:
+ * two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
  * be scanned out by a KMS driver (F13). Counters are in debugfs:
  * <debugfs>/vb2-resv-test/stats.
  *
@@ -288,6 +289,9 @@ static void vrt_job_finish(struct vrt_ctx *ctx, bool timed_out)
 	src = v4l2_m2m_src_buf_remove(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_dst_buf_remove(ctx->fh.m2m_ctx);
 
+	/* Only the winner of the cmpxchg above may touch the job's buffers. */
+	if (timed_out)
+		vb2_buffer_set_fence_error(&dst->vb2_buf, -ETIMEDOUT);
 	if (timed_out || ctx->aborting || ctx->job_result != VRT_JOB_DONE) {
 		state = VB2_BUF_STATE_ERROR;
 	} else {
@@ -330,8 +334,6 @@ static void vrt_watchdog(struct work_struct *work)
 	atomic_inc(&ctx->dev->stats.watchdog);
 	dev_warn_ratelimited(ctx->dev->v4l2_dev.dev, "job timed out after %u ms\n",
 			     watchdog_ms);
-	vb2_buffer_set_fence_error(&v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx)->vb2_buf,
-				   -ETIMEDOUT);
 	vrt_job_finish(ctx, true);
 }
 

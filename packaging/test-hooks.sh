@@ -51,7 +51,10 @@ mv "$part" "$part.tmp" && mkdir "$part" && mount -t tmpfs -o size=16m bootpart "
 	cp -a "$part.tmp/." "$part/" && rm -rf "$part.tmp" || die "cannot mount a tmpfs on $part (root needed)"
 mount --bind "$part" "$root/boot" || die "cannot bind-mount $part on $root/boot (root needed)"
 
-# fakepkg PKGREL: a package of the boot integration for 7.2.13-PKGREL.
+# The PKGBUILD's version: the fake packages are of its release.
+ver=$(cd "$REPO_DIR" && bash -c '. ./PKGBUILD; echo "$pkgver"')
+
+# fakepkg PKGREL: a package of the boot integration for $ver-PKGREL.
 fakepkg() {
 	local rel=$1 d=$work/pkg-$1 kver
 	kver=$(cd "$REPO_DIR" && bash -c '. ./PKGBUILD; echo "$pkgver-'"$rel"'${pkgbase#linux}"')
@@ -65,7 +68,7 @@ fakepkg() {
 	cat >"$d/.PKGINFO" <<EOI
 pkgname = $pkg
 pkgbase = $pkg
-pkgver = 7.2.13-$rel
+pkgver = $ver-$rel
 pkgdesc = boot integration test
 url = https://www.kernel.org/
 builddate = 1
@@ -75,7 +78,7 @@ arch = any
 license = GPL-2.0-only
 backup = etc/mkinitcpio.d/$pkg.preset
 EOI
-	(cd "$d" && bsdtar -cf - .PKGINFO .INSTALL boot etc usr | zstd -q) >"$work/pkgs/$pkg-7.2.13-$rel-any.pkg.tar.zst"
+	(cd "$d" && bsdtar -cf - .PKGINFO .INSTALL boot etc usr | zstd -q) >"$work/pkgs/$pkg-$ver-$rel-any.pkg.tar.zst"
 }
 pm() {
 	pacman --root "$root" --dbpath "$root/var/lib/pacman" --config /dev/null --noconfirm \
@@ -84,12 +87,12 @@ pm() {
 installed() { pm -Q "$pkg" 2>/dev/null | cut -d' ' -f2; }
 conf=$part/extlinux/extlinux.conf
 
-for rel in 3 4 5; do fakepkg $rel || die "cannot make the fake package 7.2.13-$rel"; done
+for rel in 3 4 5; do fakepkg $rel || die "cannot make the fake package $ver-$rel"; done
 
 # --- First install: the entry appears, not the default; one hook of ours each
 rc=0
-pm -U "$work/pkgs/$pkg-7.2.13-3-any.pkg.tar.zst" >"$work/out" 2>&1 || rc=1
-grep -q "^LABEL $pkg$" "$conf" && grep -q "MENU LABEL $pkg (7.2.13-3-fresnel-fourier)" "$conf" &&
+pm -U "$work/pkgs/$pkg-$ver-3-any.pkg.tar.zst" >"$work/out" 2>&1 || rc=1
+grep -q "^LABEL $pkg$" "$conf" && grep -q "MENU LABEL $pkg ($ver-3-fresnel-fourier)" "$conf" &&
 	grep -qP "^\tLINUX /vmlinuz-$pkg$" "$conf" && grep -qP "^\tINITRD /initramfs-$pkg.img$" "$conf" &&
 	grep -qP "^\tFDT /$pkg/dtbs/rockchip/rk3399-pinebook-pro.dtb$" "$conf" &&
 	grep -q '^DEFAULT arch$' "$conf" || rc=1
@@ -113,24 +116,24 @@ tap "$tapfile" $rc "hooks: no hook of ours runs mkinitcpio or depmod; vmlinuz an
 sed -i "/^LABEL $pkg/,\$ s/^\tAPPEND .*/\tAPPEND root=LABEL=ROOT_ALARM rw videobuf2_common.producer_fences=N/" "$conf"
 echo '# edited by the user' >>"$root/etc/mkinitcpio.d/$pkg.preset"
 rc=0
-pm -U "$work/pkgs/$pkg-7.2.13-4-any.pkg.tar.zst" >"$work/out" 2>&1 || rc=1
-grep -q "MENU LABEL $pkg (7.2.13-4-fresnel-fourier)" "$conf" &&
+pm -U "$work/pkgs/$pkg-$ver-4-any.pkg.tar.zst" >"$work/out" 2>&1 || rc=1
+grep -q "MENU LABEL $pkg ($ver-4-fresnel-fourier)" "$conf" &&
 	grep -q 'videobuf2_common.producer_fences=N' "$conf" || rc=1
 grep -q "Removing the $pkg entry" "$work/out" && { echo "#   the upgrade removed the entry first"; rc=1; }
 grep -q '# edited by the user' "$root/etc/mkinitcpio.d/$pkg.preset" &&
 	[ ! -e "$root/etc/mkinitcpio.d/$pkg.preset.pacnew" ] || { echo "#   the user's preset was not kept as it was"; rc=1; }
-[ "$(installed)" = 7.2.13-4 ] || rc=1
+[ "$(installed)" = $ver-4 ] || rc=1
 [ $rc -eq 0 ] || { diag <"$work/out"; diag <"$conf"; }
 tap "$tapfile" $rc "hooks: an upgrade rewrites the entry for the new release, keeps its edited APPEND and the edited preset"
 
 # --- /boot in fstab but not mounted: the upgrade is refused before anything changes
 umount "$root/boot"
 rc=0
-if pm -U "$work/pkgs/$pkg-7.2.13-5-any.pkg.tar.zst" >"$work/out" 2>&1; then
+if pm -U "$work/pkgs/$pkg-$ver-5-any.pkg.tar.zst" >"$work/out" 2>&1; then
 	echo "#   pacman went on with /boot not mounted"; rc=1
 fi
 grep -q '/boot is in /etc/fstab but is not mounted: mount it' "$work/out" || rc=1
-[ "$(installed)" = 7.2.13-4 ] && [ -z "$(ls -A "$root/boot")" ] || rc=1
+[ "$(installed)" = $ver-4 ] && [ -z "$(ls -A "$root/boot")" ] || rc=1
 [ $rc -eq 0 ] || diag <"$work/out"
 tap "$tapfile" $rc "hooks: with /boot in fstab but not mounted, the upgrade is aborted, the installed package and /boot untouched"
 mount --bind "$part" "$root/boot"
@@ -145,7 +148,7 @@ tap "$tapfile" $rc "hooks: pacman -R removes the entry and leaves extlinux.conf 
 # --- First install with /boot not mounted: pacman cannot be stopped there, the .install says what to do
 umount "$root/boot"
 rc=0
-pm -U "$work/pkgs/$pkg-7.2.13-3-any.pkg.tar.zst" >"$work/out" 2>&1
+pm -U "$work/pkgs/$pkg-$ver-3-any.pkg.tar.zst" >"$work/out" 2>&1
 grep -q 'ERROR: /boot is in /etc/fstab but not mounted' "$work/out" || { diag <"$work/out"; rc=1; }
 tap "$tapfile" $rc "hooks: a first install with /boot not mounted says so and how to recover"
 exit 0

@@ -8,6 +8,9 @@
 #     the file already had before the patch are not its own),
 #   - add no sparse warning (Debian sid's sparse, C=2 on x86_64) to the .c
 #     files of the series: each patch is compared with the state before it,
+#   - add no coccinelle report (Debian sid's spatch, the semantic patches of
+#     scripts/coccinelle in report mode, through scripts/coccicheck, on the
+#     .c files the patch touches) to those files,
 #   - build vmlinux and modules for x86_64 (x86_64-series.config: every
 #     hantro variant and rockchip-rga via COMPILE_TEST, lockdep) and arm64
 #     (arm64-series.config: RK3399 as defconfig builds it), with no warning,
@@ -61,6 +64,7 @@ git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
 command -v aarch64-linux-gnu-gcc >/dev/null ||
 	die "aarch64-linux-gnu-gcc is missing: run 'make deps' (package gcc-aarch64-linux-gnu)"
 sparse=$("$VMTEST_DIR/fetch-sparse.sh")
+spatch=$("$VMTEST_DIR/fetch-cocci.sh")
 
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
@@ -85,6 +89,8 @@ key=$({
 	gcc --version | head -n 1
 	aarch64-linux-gnu-gcc --version | head -n 1
 	"$sparse" --version
+	"$spatch" --version 2>&1 | head -n 1
+	cat "$VMTEST_DIR/fetch-cocci.sh" "$VMTEST_DIR/coccicheck-each"
 } | sha256sum | cut -d' ' -f1)
 
 # finish ARGS: the end; without a TAP-FILE argument, the summary decides.
@@ -276,8 +282,74 @@ check_sparse() {
 	fi
 	check $rc "series $id: sparse (C=2, x86_64) finds no new warning in the .c files of the series"
 }
+
+# coccinelle, as the kernel documents it for single files (make C=1
+# CHECK=scripts/coccicheck MODE=report dir/file.o), through
+# vmtest/coccicheck-each: every semantic patch of scripts/coccinelle but the
+# two with OCaml rules (sid's spatch cannot compile them without ocamlopt),
+# each through scripts/coccicheck. The reports of each .c file of the series
+# are kept in $tmp/cocci/, from the base on; a patch is checked on the files
+# it touches, against what they had before it. A file's reports are cached
+# by its content, the headers the series changed so far and the tools.
+cocci_tools=$({ "$spatch" --version 2>&1 | head -n 1
+	cat "$VMTEST_DIR/coccicheck-each" "$VMTEST_DIR/fetch-cocci.sh"
+	git -C "$TREE" rev-parse 'vmtest-base^{tree}'; } | sha256sum | cut -d' ' -f1)
+# cocci_run FILE...: refresh $tmp/cocci/FILE for each FILE that exists.
+cocci_run() {
+	local f k build=$CACHE/build-series-x86_64 log=$logs/cocci.log store=$CACHE/cocci-reports
+	local -a objs=() todo=()
+	mkdir -p "$store"
+	for f; do
+		[ -f "$st/$f" ] || continue
+		k=$({ cat "$st/$f"; git_st diff vmtest-base HEAD -- include/; echo "$cocci_tools"; } |
+			sha256sum | cut -d' ' -f1)
+		mkdir -p "$tmp/cocci/$(dirname "$f")"
+		if [ -f "$store/$k" ]; then
+			cp "$store/$k" "$tmp/cocci/$f"
+		else
+			todo+=("$f:$k")
+			objs+=("${f%.c}.o")
+			rm -f "$build/${f%.c}.o"
+		fi
+	done
+	[ ${#objs[@]} -gt 0 ] || return 0
+	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
+		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
+	make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=1 CHECK="$VMTEST_DIR/coccicheck-each" \
+		MODE=report SPATCH="$spatch" "${objs[@]}" >"$log" 2>&1 ||
+		{ tail -n 20 "$log" | diag; return 1; }
+	for f in "${todo[@]}"; do
+		k=${f##*:}
+		f=${f%:*}
+		{ grep -E "^($st/)?$f:[0-9]+:" "$log" || true; } | sed "s|$st/||g" |
+			sed -E 's/(\.c):[0-9]+(:[0-9]+(-[0-9]+)?)?/\1/' | sort -u >"$tmp/cocci/$f"
+		cp "$tmp/cocci/$f" "$store/$k"
+	done
+}
+check_cocci() {
+	local id=$1 f rc=0
+	local -a files
+	mapfile -t files < <(git_st diff --name-only --diff-filter=d HEAD~1 HEAD -- 'drivers/*.c')
+	rm -rf "$tmp/cocci-before"
+	for f in "${files[@]}"; do
+		mkdir -p "$tmp/cocci-before/$(dirname "$f")"
+		cp "$tmp/cocci/$f" "$tmp/cocci-before/$f" 2>/dev/null || : >"$tmp/cocci-before/$f"
+	done
+	: >"$tmp/cocci-new"
+	if cocci_run "${files[@]}"; then
+		for f in "${files[@]}"; do
+			comm -13 "$tmp/cocci-before/$f" "$tmp/cocci/$f" >>"$tmp/cocci-new"
+		done
+		[ -s "$tmp/cocci-new" ] && { rc=1; diag 40 <"$tmp/cocci-new"; }
+	else
+		rc=1
+	fi
+	check $rc "series $id: coccinelle (scripts/coccinelle through scripts/coccicheck, report mode) finds nothing new in the ${#files[@]} .c file(s) it touches"
+}
 say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
 sparse_run "$tmp/sparse-before" || die "sparse does not run on the base (log: $logs/sparse.log)"
+say "coccinelle on the base: the same files"
+cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log: $logs/cocci.log)"
 
 for p in "${patches[@]}"; do
 	# 0001 for the series, fixes-0001 for the fixes it depends on
@@ -296,6 +368,7 @@ for p in "${patches[@]}"; do
 	check_kerneldoc "$id"
 	check_build x86_64 "$id"
 	check_sparse "$id"
+	check_cocci "$id"
 	check_build arm64 "$id"
 done
 
