@@ -15,8 +15,8 @@
  * interrupt from hard interrupt context. Per block, a job completes, completes
  * with an error status, or hangs until the driver resets the block. For the
  * test of rockchip-rga's watchdog against its interrupt handler, the model
- * can raise the interrupt on a given CPU and hold the handler (an ftrace hook
- * on rga_handle_irq()) while it counts the resets of the block.
+ * can raise the interrupt as the core reset is asserted, and count the calls
+ * of the handler made while it is (an ftrace hook on rga_handle_irq()).
  *
  * What it is not: an emulator. It encodes, decodes and converts nothing; it
  * models only the registers the drivers' job, interrupt and reset paths use,
@@ -25,7 +25,6 @@
  */
 
 #include <linux/clk-provider.h>
-#include <linux/cpumask.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/ftrace.h>
@@ -43,7 +42,6 @@
 #include <linux/platform_device.h>
 #include <linux/reset-controller.h>
 #include <linux/sizes.h>
-#include <linux/smp.h>
 #include <linux/spinlock.h>
 
 #define MODEL_SIZE		SZ_128K
@@ -113,7 +111,6 @@ struct model_block {
 	void __iomem *regs;
 	unsigned int hwirq;
 	struct irq_work irq_work;
-	call_single_data_t irq_csd;	/* the interrupt on irq_cpu */
 	/* protects the fields below */
 	spinlock_t lock;
 	bool busy;
@@ -124,9 +121,10 @@ struct model_block {
 	u32 mode;
 	u32 latency_ms;
 	u8 pattern;
-	u32 irq_cpu;		/* raise the interrupt there; >= nr_cpu_ids: here */
+	u32 irq_at_reset;	/* RGA: interrupt as the core reset is asserted */
 	/* debugfs: what happened */
-	u32 jobs, errors, hangs, resets, bad_addr;
+	u32 jobs, errors, hangs, resets, bad_addr, irqs_at_reset;
+	bool in_reset;		/* RGA: the core reset is asserted */
 };
 
 struct model {
@@ -142,15 +140,15 @@ struct model {
 	struct dentry *debugfs;
 	struct model_block block[NUM_BLOCKS];
 	/*
-	 * debugfs rga/isr_delay_ms: an ftrace hook on rockchip-rga's
-	 * rga_handle_irq() holds its interrupt handler that long before the
-	 * handler reads the status, and counts in rga/isr_resets the resets of
-	 * the block during that time, and the handler's calls in rga/isr_calls.
+	 * debugfs rga/isr_hook: an ftrace hook on rockchip-rga's
+	 * rga_handle_irq(), the part of its interrupt handler that reads the
+	 * core, counts its calls in rga/isr_calls and, in rga/isr_in_reset,
+	 * those made while the core reset is asserted.
 	 */
 	struct ftrace_ops isr_ops;
 	struct mutex isr_lock;	/* hooking and unhooking */
 	bool isr_hooked;
-	u32 isr_delay_ms, isr_resets, isr_calls;
+	u32 isr_calls, isr_in_reset;
 };
 
 static unsigned long regs;
@@ -369,29 +367,6 @@ static void model_irq_work(struct irq_work *work)
 	generic_handle_domain_irq(b->model->domain, b->hwirq);
 }
 
-/* The same, on the CPU that debugfs irq_cpu names. */
-static void model_irq_csd(void *data)
-{
-	struct model_block *b = data;
-
-	generic_handle_domain_irq(b->model->domain, b->hwirq);
-}
-
-/*
- * Raise the block's interrupt: in hard interrupt context on this CPU, or on
- * the one debugfs irq_cpu names (from its IPI handler).
- */
-static void model_raise_irq(struct model_block *b)
-{
-	unsigned int cpu = READ_ONCE(b->irq_cpu);
-	unsigned int this = get_cpu();
-
-	if (cpu >= nr_cpu_ids || cpu == this || !cpu_online(cpu) ||
-	    smp_call_function_single_async(cpu, &b->irq_csd))
-		irq_work_queue(&b->irq_work);
-	put_cpu();
-}
-
 static void model_step(struct model_block *b)
 {
 	unsigned long flags;
@@ -441,7 +416,7 @@ static void model_step(struct model_block *b)
 	 * while the driver's interrupt handler runs, as on hardware.
 	 */
 	if (raise)
-		model_raise_irq(b);
+		irq_work_queue(&b->irq_work);
 }
 
 static int model_thread(void *data)
@@ -455,10 +430,6 @@ static int model_thread(void *data)
 		usleep_range(poll_us, 2 * poll_us);
 	}
 	return 0;
-}
-
-static void model_irq_flushed(void *unused)
-{
 }
 
 static void model_irq_noop(struct irq_data *d)
@@ -491,20 +462,36 @@ static int model_reset_assert(struct reset_controller_dev *rcdev,
 	struct model *m = container_of(rcdev, struct model, rcdev);
 	struct model_block *b = &m->block[BLOCK_RGA];
 	unsigned long flags;
+	bool raise = false;
 
 	spin_lock_irqsave(&b->lock, flags);
 	if (id == RESET_RGA_CORE) {
 		model_stop_job(b);
 		writel(0, b->regs + RGA_CMD_CTRL);
 		writel(0, b->regs + RGA_INT);
+		b->in_reset = true;
+		/* A completion that comes too late, as the reset starts. */
+		raise = READ_ONCE(b->irq_at_reset);
+		if (raise)
+			b->irqs_at_reset++;
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
+	if (raise)
+		irq_work_queue(&b->irq_work);
 	return 0;
 }
 
 static int model_reset_deassert(struct reset_controller_dev *rcdev,
 				unsigned long id)
 {
+	struct model *m = container_of(rcdev, struct model, rcdev);
+	struct model_block *b = &m->block[BLOCK_RGA];
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->lock, flags);
+	if (id == RESET_RGA_CORE)
+		b->in_reset = false;
+	spin_unlock_irqrestore(&b->lock, flags);
 	return 0;
 }
 
@@ -799,13 +786,10 @@ static void model_isr_hook(unsigned long ip, unsigned long parent_ip,
 			   struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
 	struct model *m = container_of(op, struct model, isr_ops);
-	struct model_block *b = &m->block[BLOCK_RGA];
-	unsigned int gen = READ_ONCE(b->gen);
 
 	WRITE_ONCE(m->isr_calls, m->isr_calls + 1);
-	mdelay(READ_ONCE(m->isr_delay_ms));
-	if (READ_ONCE(b->gen) != gen)
-		WRITE_ONCE(m->isr_resets, m->isr_resets + 1);
+	if (READ_ONCE(m->block[BLOCK_RGA].in_reset))
+		WRITE_ONCE(m->isr_in_reset, m->isr_in_reset + 1);
 }
 
 static void model_isr_unhook(struct model *m)
@@ -820,7 +804,7 @@ static void model_isr_unhook(struct model *m)
  * Hook the handler of the rockchip-rga that is loaded now: a module loaded
  * later is not hooked until the next write.
  */
-static int model_isr_delay_set(void *data, u64 val)
+static int model_isr_hook_set(void *data, u64 val)
 {
 	static unsigned char name[] = "rga_handle_irq";
 	struct model *m = data;
@@ -828,7 +812,6 @@ static int model_isr_delay_set(void *data, u64 val)
 
 	mutex_lock(&m->isr_lock);
 	model_isr_unhook(m);
-	WRITE_ONCE(m->isr_delay_ms, val);
 	if (val) {
 		m->isr_ops.func = model_isr_hook;
 		ret = ftrace_set_filter(&m->isr_ops, name, strlen(name), 1);
@@ -844,21 +827,21 @@ static int model_isr_delay_set(void *data, u64 val)
 }
 #else
 static void model_isr_unhook(struct model *m) { }
-static int model_isr_delay_set(void *data, u64 val)
+static int model_isr_hook_set(void *data, u64 val)
 {
 	return val ? -EOPNOTSUPP : 0;
 }
 #endif
 
-static int model_isr_delay_get(void *data, u64 *val)
+static int model_isr_hook_get(void *data, u64 *val)
 {
 	struct model *m = data;
 
-	*val = READ_ONCE(m->isr_delay_ms);
+	*val = READ_ONCE(m->isr_hooked);
 	return 0;
 }
-DEFINE_DEBUGFS_ATTRIBUTE(model_isr_delay_fops, model_isr_delay_get,
-			 model_isr_delay_set, "%llu\n");
+DEFINE_DEBUGFS_ATTRIBUTE(model_isr_hook_fops, model_isr_hook_get,
+			 model_isr_hook_set, "%llu\n");
 
 static void model_add_debugfs(struct model *m)
 {
@@ -878,13 +861,14 @@ static void model_add_debugfs(struct model *m)
 		debugfs_create_u32("hangs", 0444, dir, &b->hangs);
 		debugfs_create_u32("resets", 0444, dir, &b->resets);
 		debugfs_create_u32("bad_addr", 0444, dir, &b->bad_addr);
-		debugfs_create_u32("irq_cpu", 0644, dir, &b->irq_cpu);
 		if (i != BLOCK_RGA)
 			continue;
-		debugfs_create_file_unsafe("isr_delay_ms", 0644, dir, m,
-					   &model_isr_delay_fops);
-		debugfs_create_u32("isr_resets", 0444, dir, &m->isr_resets);
+		debugfs_create_u32("irq_at_reset", 0644, dir, &b->irq_at_reset);
+		debugfs_create_u32("irqs_at_reset", 0444, dir, &b->irqs_at_reset);
+		debugfs_create_file_unsafe("isr_hook", 0644, dir, m,
+					   &model_isr_hook_fops);
 		debugfs_create_u32("isr_calls", 0444, dir, &m->isr_calls);
+		debugfs_create_u32("isr_in_reset", 0444, dir, &m->isr_in_reset);
 	}
 }
 
@@ -907,8 +891,6 @@ static void model_destroy(struct model *m)
 		kthread_stop(m->thread);
 	for (i = 0; i < NUM_BLOCKS; i++)
 		irq_work_sync(&m->block[i].irq_work);
-	/* Each CPU runs its queued calls in order: model_irq_csd() is done. */
-	on_each_cpu(model_irq_flushed, NULL, 1);
 	debugfs_remove_recursive(m->debugfs);
 	mutex_lock(&m->isr_lock);
 	model_isr_unhook(m);
@@ -999,8 +981,6 @@ static int __init model_init(void)
 		b->pattern = 0xa5;
 		spin_lock_init(&b->lock);
 		b->irq_work = IRQ_WORK_INIT_HARD(model_irq_work);
-		INIT_CSD(&b->irq_csd, model_irq_csd, b);
-		b->irq_cpu = U32_MAX;
 	}
 
 	ret = model_add_provider_node(m);

@@ -120,13 +120,13 @@ result $? "rmmod hantro-vpu and rockchip-rga without patches 2 and 3"
 insmod "$VMTEST_STAGE/negative/rockchip-rga.ko"
 result $? "insmod rockchip-rga without its watchdog's wait for the interrupt handler"
 "$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
-	-r rk3399.rga.watchdog_waits_for_interrupt_handler 2>&1 |
+	-r rk3399.rga.watchdog_keeps_interrupt_handler_off_reset 2>&1 |
 	cat > "$OUT/rk3399_fences-rga-no-handler-wait.log"
-grep -q '^not ok [0-9]* rk3399\.rga\.watchdog_waits_for_interrupt_handler' \
+grep -q '^not ok [0-9]* rk3399\.rga\.watchdog_keeps_interrupt_handler_off_reset' \
 	"$OUT/rk3399_fences-rga-no-handler-wait.log" &&
-	grep -q 'the watchdog reset the rga while its interrupt handler ran' \
+	grep -q 'the interrupt handler ran while the watchdog held the rga in reset' \
 		"$OUT/rk3399_fences-rga-no-handler-wait.log"
-result $? "without its wait for the interrupt handler, rga's watchdog resets the block under the handler (rk3399_fences fails)"
+result $? "without its wait for the interrupt handler, rga's handler runs while the watchdog holds the block in reset (rk3399_fences fails)"
 rmmod rockchip-rga
 result $? "rmmod rockchip-rga without its watchdog's wait for the interrupt handler"
 modprobe -r vb2-resv-rk3399-model
