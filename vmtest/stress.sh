@@ -25,11 +25,13 @@ rc=0
 	echo "Run $(date -u '+%Y-%m-%d %H:%M') UTC on $(cat "$STAGE/kernel.release") (KASAN, lockdep,"
 	echo "kmemleak) under QEMU TCG, 2 vCPUs, $(nproc) host cores; guest dmesg $([ $rc -eq 0 ] && echo clean || echo 'NOT clean')."
 	echo
-	for f in "$run"/fence_stress-*.log; do
+	for mem in vmalloc dma-contig dma-sg; do
+		f=$run/fence_stress-$mem.log
 		[ -f "$f" ] || continue
-		echo "## $(basename "$f" .log)"
+		echo "## mem=$mem"
 		echo
-		grep -E '^# (seed |[0-9]+ operations|checks|FAIL)|^(not )?ok ' "$f" | sed 's/^/    /'
+		{ grep -E '^# (seed |[0-9]+ operations|checks|FAIL)|^(not )?ok ' "$f" || true; } |
+			sed 's/^/    /'
 		echo
 	done
 } > "$run/stress-report.md"
