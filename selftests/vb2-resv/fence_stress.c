@@ -96,16 +96,12 @@
 
 #include "kselftest.h"
 #include "m2m_util.h"
+#include "vb2_resv_test.h"
 
-#define DEFAULT_DRIVER	"vb2-resv-test"
-#define TRANS_TIME_CTRL	"Transaction Time (msec)"
 #define JOB_RESULT_CTRL	"Job Result"
-#define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
 #define MOD_NAME	"vb2_resv_test"
 #define MOD_DIR		"/sys/module/" MOD_NAME
 #define PDRV_DIR	"/sys/bus/platform/drivers/" DEFAULT_DRIVER
-#define STATS		"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
-#define FENCE_DRIVER	"vb2"
 
 #define MAX_PROCS	16
 #define MAX_THREADS	8
@@ -1981,21 +1977,6 @@ static int leak_check(char *why, size_t len)
 	if (alive)
 		snprintf(why + strlen(why), len - strlen(why), " (e.g. of context %llu)", worst);
 	return !!alive;
-}
-
-static int read_stat(const char *name)
-{
-	int val, ret = -ENOENT;
-	char key[32];
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%31s %d", key, &val) == 2)
-		if (!strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
 }
 
 /* One job on a fresh context, after everything: 0, or what went wrong in @why. */

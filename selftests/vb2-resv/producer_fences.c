@@ -61,7 +61,6 @@
 #define WATCHDOG_PARAM		"/sys/module/vb2_resv_test/parameters/watchdog_ms"
 #define MEM_PARAM		"/sys/module/vb2_resv_test/parameters/mem"
 #define PDRV_DIR		"/sys/bus/platform/drivers/" DEFAULT_DRIVER
-#define STATS			"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define CMA_HEAP		"default_cma_region"
 
@@ -1039,21 +1038,6 @@ TEST_F(fence, imported_capture_sees_the_fence)
 	munmap(map, len);
 	EXPECT_EQ(0U, bad) TH_LOG("F4: %zu of %zu bytes of the imported buffer are not the frame",
 				  bad, len);
-}
-
-static int read_stat(const char *name)
-{
-	char key[32];
-	int val, ret = -ENOENT;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%31s %d", key, &val) == 2)
-		if (!strcmp(key, name))
-			ret = val;
-	fclose(f);
-	return ret;
 }
 
 /* The lowest and past-the-highest text address of module @mod. */

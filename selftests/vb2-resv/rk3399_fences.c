@@ -30,6 +30,7 @@
 #include <linux/media.h>
 #include <linux/videodev2.h>
 
+#include "kselftest_harness.h"
 #include "vb2_resv_test.h"
 
 #define MODEL_DEBUGFS	"/sys/kernel/debug/vb2-resv-rk3399-model"

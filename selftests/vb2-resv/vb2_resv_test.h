@@ -1,29 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the kselftest_harness programs of vb2-resv share about the device
- * under test: which driver to look for ($VB2_RESV_DRIVER, by default the
- * test module vb2-resv-test), the names of its controls and of the kill
- * switch, and how a test skips on a device that cannot run it.
+ * What the vb2-resv programs share about the device under test: which
+ * driver to look for ($VB2_RESV_DRIVER, by default the test module
+ * vb2-resv-test), the names of its controls, counters and of the kill
+ * switch, and how a kselftest_harness test skips on a device that cannot
+ * run it (include kselftest_harness.h first for that).
  */
 #ifndef VB2_RESV_TEST_H
 #define VB2_RESV_TEST_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "kselftest_harness.h"
 #include "m2m_util.h"
 
 #define DEFAULT_DRIVER		"vb2-resv-test"
 #define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define FENCE_DRIVER		"vb2"
+/* the test module's counters: "name value" lines */
+#define STATS			"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
 
 static inline const char *driver_name(void)
 {
 	const char *d = getenv("VB2_RESV_DRIVER");
 
 	return d && *d ? d : DEFAULT_DRIVER;
+}
+
+/* The test module's counter @name, or a negative errno. */
+static inline int read_stat(const char *name)
+{
+	int val, ret = -ENOENT;
+	char key[32];
+	FILE *f = fopen(STATS, "r");
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%31s %d", key, &val) == 2)
+		if (!strcmp(key, name))
+			ret = val;
+	fclose(f);
+	return ret;
 }
 
 /*
