@@ -4,12 +4,14 @@
 # The table goes to $CACHE/runs/bench/bench.md with the machine and the
 # command that produced it. Under QEMU TCG the absolute figures are not
 # hardware numbers; the ratios between fences off and on, measured side by
-# side in one boot, are the point.
+# side in one boot, in pairs, are the point. Beside the report: the raw
+# data (pairs.csv, latency.csv) and bench-pairs.svg, each pair's ratio with
+# the median and its 95% interval (bench-plot.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lock_cache
 
-args=${BENCH_ARGS:--j 10000 -r 5 -c 16 -l 200 -S 100000}
+args=${BENCH_ARGS:--j 10000 -r 10 -R 40 -c 16 -l 200 -S 100000}
 if [ "${KERNEL_FLAVOR:-}" = bench ]; then
 	kernel="the benchmark kernel: the test kernel without its debug options (no KASAN, lockdep, kmemleak, debug objects)"
 else
@@ -22,6 +24,15 @@ echo "$args" > "$CACHE/bench-args"
 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/bench.sh" "$run" 3600
 awk -f "$VMTEST_DIR/tap-summary.awk" "$run/results.tap" >/dev/null ||
 	die "the benchmark failed: $run/plan.log"
+# A plot that fails costs the picture, not the report.
+plot="bench-pairs.svg"
+if [ ! -s "$run/pairs.csv" ]; then
+	plot=
+	say "no $run/pairs.csv: no plot"
+elif ! python3 "$VMTEST_DIR/bench-plot.py" "$run/pairs.csv" "$run/bench-pairs.svg"; then
+	plot=
+	say "bench-plot.py failed: no plot"
+fi
 {
 	echo "# fence_bench $args"
 	echo
@@ -32,6 +43,12 @@ awk -f "$VMTEST_DIR/tap-summary.awk" "$run/results.tap" >/dev/null ||
 	echo
 	cat "$run/bench.md"
 	echo
+	if [ -n "$plot" ]; then
+		echo "Each pair's ratio, fences on / off, over the pair number, with the median and"
+		echo "its 95% interval: \`$plot\`, beside this report. The raw data, one row per"
+		echo "pair and one per wake-up: \`pairs.csv\`, \`latency.csv\`."
+		echo
+	fi
 	echo "Where the time goes, fences on, over 2000 jobs (ftrace function profiler, times include callees):"
 	echo
 	cat "$run/profile.md"

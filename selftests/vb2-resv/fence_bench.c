@@ -2,24 +2,36 @@
 /*
  * fence_bench - what producer fences cost, fences on and off, in one boot.
  *
- *   fence_bench [-d driver] [-j jobs] [-r runs] [-c contexts] [-l samples]
- *               [-S scale-jobs]
+ *   fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]
+ *               [-w width] [-c contexts] [-l samples] [-S scale-jobs]
+ *               [-o pairs.csv] [-O latency.csv]
  *
- * Three measurements on the device (default driver: vb2-resv-test, whose
- * "Transaction Time (msec)" is set to 0 for the throughput runs), each with
- * the kill switch videobuf2_common.producer_fences off and on, alternating
- * so that both see the same conditions:
+ * Measurements on the device (default driver: vb2-resv-test, whose
+ * "Transaction Time (msec)" is set to 0 for the throughput runs), with the
+ * kill switch videobuf2_common.producer_fences off and on:
  *
  *  - throughput: round trips per second (QBUF OUTPUT and CAPTURE, the job,
  *    DQBUF both) over @jobs jobs on one context with four buffers per
- *    queue, @runs times each way; the median, the spread (min..max), the
- *    ratio on/off and the difference per job in microseconds;
- *  - wake-up latency: @samples jobs of 20 ms; one thread blocks in poll()
- *    on the CAPTURE dma-buf, another in poll() on the video node waiting to
- *    DQBUF. Each wake-up is measured from the fence's signal timestamp
- *    (SYNC_IOC_FILE_INFO), the moment vb2 completed the buffer;
- *  - contexts: @contexts contexts, one thread each, sharing @jobs * 2 jobs;
- *    throughput per context, fences off and on, @runs times each way;
+ *    queue, in pairs: each pair runs the same jobs once fences off and once
+ *    fences on, which goes first alternating from pair to pair, and gives a
+ *    ratio on/off and a cost, the microseconds fences add to a job. At
+ *    least @min-pairs pairs run; then more, until the distribution-free 95%
+ *    interval of the median ratio is narrower than @width or @max-pairs
+ *    have run. Reported: the median jobs/s each way with the spread
+ *    (min..max), the median ratio and the median cost, each with its
+ *    interval, and whether the interval got narrow enough;
+ *  - contexts: the same with @contexts contexts at once, one thread each,
+ *    sharing @jobs * 2 jobs: throughput per context;
+ *  - wake-up latency, fences on: jobs of 20 ms, each with one waiter
+ *    blocked in the main thread, the kind rotating from job to job: poll()
+ *    on the CAPTURE dma-buf, poll() on the video node the way a DQBUF waiter
+ *    waits, and DMA_BUF_IOCTL_EXPORT_SYNC_FILE then poll() on the sync_file
+ *    (what compositors do); @samples wake-ups of each kind. Each wake-up is
+ *    measured from the fence's signal timestamp (SYNC_IOC_FILE_INFO of a
+ *    sync_file exported right after QBUF), the moment vb2 completed the
+ *    buffer, on the same clock (CLOCK_MONOTONIC). Reported per kind: the
+ *    median with its 95% interval and the spread, and the ratios of the
+ *    medians to DQBUF's;
  *  - scale: @contexts contexts sharing @scale jobs, once fences off and once
  *    on: throughput per context, the most fences one CAPTURE buffer's
  *    dma_resv held (sampled during the run from debugfs's bufinfo), and the
@@ -28,9 +40,17 @@
  *    is closed: all of them freed means the live count is back where it
  *    started.
  *
- * Prints a Markdown table. Exit 0 when every measurement ran, 1 on an
- * error, 4 (KSFT_SKIP) when there is no device. Not a pass/fail test: the
- * numbers are for people; `make bench` keeps them.
+ * The 95% interval of a median is the distribution-free one from order
+ * statistics: of n sorted values x(1)..x(n), [x(k), x(n+1-k)] with the
+ * largest k such that P(Binomial(n, 1/2) <= k - 1) <= 0.025. Below six
+ * values there is none ("n/a"): a short run (-r 2 -R 2) still runs and
+ * reports, but its interval is not narrow enough.
+ *
+ * Prints Markdown tables. With -o, writes one CSV row per pair
+ * (section,pair,first,off,on,ratio,us_per_job); with -O, one per wake-up
+ * (waiter,sample,us). Exit 0 when every measurement ran, 1 on an error,
+ * 4 (KSFT_SKIP) when there is no device. Not a pass/fail test: the numbers
+ * are for people; `make bench` keeps them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -51,13 +72,17 @@
 #define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
 #define TRANS_TIME_CTRL	"Transaction Time (msec)"
 #define NBUFS		4
-#define MAX_RUNS	15
+#define MAX_PAIRS	100
 #define MAX_CTX		32
-#define MAX_SAMPLES	1000
+#define MAX_SAMPLES	1000	/* wake-ups of each kind */
+#define MAX_VALUES	MAX_SAMPLES	/* the most one summary sorts */
 #define TIMEOUT_MS	10000
 
 static const char *driver = "vb2-resv-test";
 static int saved_switch = -1;
+static int min_pairs = 10, max_pairs = 40;
+static double target_width = 0.02;
+static FILE *pairs_csv, *latency_csv;
 
 /* Leave the kill switch as it was found, whatever happens. */
 static void restore_switch(void)
@@ -87,10 +112,80 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v, int n)
+/*
+ * median_ci_k() - the order statistic of the 95% interval of a median
+ * @n: how many values, at most MAX_VALUES
+ *
+ * Of @n sorted values x(1)..x(n), [x(k), x(n+1-k)] misses the median of
+ * the distribution they come from with probability 2 * P(B <= k - 1),
+ * B ~ Binomial(n, 1/2), whatever that distribution is. The tail is summed
+ * term by term from P(B = 0) = 2^-n, which double holds for n <= 1000.
+ *
+ * Return: the largest k with P(B <= k - 1) <= 0.025 (coverage of at least
+ * 95%), or 0 if even k = 1 misses too often (n < 6).
+ */
+static int median_ci_k(int n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double term = 1, tail;
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		term /= 2;
+	tail = term;			/* P(B <= 0) */
+	for (i = 0; i < n && tail <= 0.025; i++) {
+		k = i + 1;		/* P(B <= k - 1) <= 0.025 */
+		term = term * (n - i) / (i + 1);
+		tail += term;		/* P(B <= i + 1) */
+	}
+	return k;
+}
+
+/* The median of some values, its 95% interval and their spread. */
+struct summary {
+	int n;
+	double median;
+	double lo, hi;		/* the interval, if has_ci */
+	bool has_ci;
+	double min, max;
+};
+
+/* Summarise @n values (1..MAX_VALUES) of @v, which stay in their order. */
+static void summarise(const double *v, int n, struct summary *s)
+{
+	double x[MAX_VALUES];
+	int k;
+
+	memcpy(x, v, n * sizeof(*x));
+	qsort(x, n, sizeof(*x), cmp_double);
+	s->n = n;
+	s->median = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+	s->min = x[0];
+	s->max = x[n - 1];
+	k = median_ci_k(n);
+	s->has_ci = k > 0;
+	s->lo = k ? x[k - 1] : 0;
+	s->hi = k ? x[n - k] : 0;
+}
+
+/* "0.987 [0.975, 0.996]", or "0.987 [n/a]" without an interval. */
+static const char *fmt_ci(char *buf, size_t len, const struct summary *s,
+			  int prec, bool sign)
+{
+	int used;
+
+	if (sign)
+		used = snprintf(buf, len, "%+.*f", prec, s->median);
+	else
+		used = snprintf(buf, len, "%.*f", prec, s->median);
+	if (!s->has_ci)
+		snprintf(buf + used, len - used, " [n/a]");
+	else if (sign)
+		snprintf(buf + used, len - used, " [%+.*f, %+.*f]", prec, s->lo,
+			 prec, s->hi);
+	else
+		snprintf(buf + used, len - used, " [%.*f, %.*f]", prec, s->lo,
+			 prec, s->hi);
+	return buf;
 }
 
 /* A context with NBUFS buffers per queue, jobs of @job_ms, streaming. */
@@ -185,23 +280,57 @@ static double run_contexts(int n, long jobs_each)
 	return rate / n;
 }
 
-static void throughput(long jobs, int runs, int contexts, const char *what)
+/*
+ * throughput() - jobs per second of each of @contexts contexts, in pairs
+ * @jobs: jobs of one run, shared by the contexts
+ * @contexts: contexts running at once
+ * @section: the name of the row in the CSV: "1ctx", "16ctx"
+ * @what: the name of the row in the table
+ *
+ * A pair runs the jobs once fences off and once fences on, one straight
+ * after the other: ratio = on / off, cost = the microseconds fences add to
+ * a job. Which goes first alternates from pair to pair, so that neither
+ * always runs warmer. At least min_pairs pairs, then more until the 95%
+ * interval of the median ratio is narrower than target_width, or
+ * max_pairs.
+ */
+static void throughput(long jobs, int contexts, const char *section,
+		       const char *what)
 {
-	double off[MAX_RUNS], on[MAX_RUNS], m_off, m_on;
-	int r;
+	double off[MAX_PAIRS], on[MAX_PAIRS], ratio[MAX_PAIRS], cost[MAX_PAIRS];
+	struct summary s_off, s_on, s_ratio, s_cost;
+	char b_ratio[64], b_cost[64], b_width[32];
+	bool narrow = false, on_first;
+	int n = 0;
 
-	/* Alternate which goes first, so that neither always runs warmer. */
-	for (r = 0; r < runs; r++) {
-		set_fences(r % 2);
-		(r % 2 ? on : off)[r] = run_contexts(contexts, jobs / contexts);
-		set_fences(!(r % 2));
-		(r % 2 ? off : on)[r] = run_contexts(contexts, jobs / contexts);
-	}
-	m_off = median(off, runs);
-	m_on = median(on, runs);
-	printf("| %s | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %.3f | %+.1f |\n", what,
-	       m_off, off[0], off[runs - 1], m_on, on[0], on[runs - 1], m_on / m_off,
-	       1e6 / m_on - 1e6 / m_off);
+	do {
+		on_first = n % 2;
+		set_fences(on_first);
+		(on_first ? on : off)[n] = run_contexts(contexts, jobs / contexts);
+		set_fences(!on_first);
+		(on_first ? off : on)[n] = run_contexts(contexts, jobs / contexts);
+		ratio[n] = on[n] / off[n];
+		cost[n] = 1e6 / on[n] - 1e6 / off[n];
+		if (pairs_csv)
+			fprintf(pairs_csv, "%s,%d,%s,%.1f,%.1f,%.6f,%.4f\n",
+				section, n + 1, on_first ? "on" : "off", off[n],
+				on[n], ratio[n], cost[n]);
+		summarise(ratio, ++n, &s_ratio);
+		narrow = s_ratio.has_ci && s_ratio.hi - s_ratio.lo < target_width;
+	} while (n < max_pairs && (n < min_pairs || !narrow));
+	summarise(off, n, &s_off);
+	summarise(on, n, &s_on);
+	summarise(cost, n, &s_cost);
+	if (s_ratio.has_ci)
+		snprintf(b_width, sizeof(b_width), "%s (%.3f)",
+			 narrow ? "yes" : "no", s_ratio.hi - s_ratio.lo);
+	else
+		snprintf(b_width, sizeof(b_width), "no (n/a)");
+	printf("| %s | %d | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %s | %s | %s |\n",
+	       what, n, s_off.median, s_off.min, s_off.max, s_on.median,
+	       s_on.min, s_on.max, fmt_ci(b_ratio, sizeof(b_ratio), &s_ratio, 3, false),
+	       fmt_ci(b_cost, sizeof(b_cost), &s_cost, 1, true), b_width);
+	fflush(stdout);
 }
 
 struct scale_worker {
@@ -316,32 +445,75 @@ static void scale(long jobs, int contexts)
 		       off.created, off.freed, on.created, on.freed);
 }
 
-struct waiter {
-	pthread_t thread;
-	int fd;
-	short events;
-	uint64_t woke_ns;
+/* The kinds of waiter, measured in turn, one per job. */
+enum waiter_kind { WAIT_DMABUF, WAIT_DQBUF, WAIT_SYNC_FILE, NR_WAITERS };
+
+static const char *const waiter_name[NR_WAITERS] = {
+	[WAIT_DMABUF] = "dma-buf",
+	[WAIT_DQBUF] = "dqbuf",
+	[WAIT_SYNC_FILE] = "sync_file",
 };
 
-static void *wait_fd(void *arg)
-{
-	struct waiter *w = arg;
-	struct pollfd p = { .fd = w->fd, .events = w->events };
+static const char *const waiter_what[NR_WAITERS] = {
+	[WAIT_DMABUF] = "`poll(POLLIN)` on the CAPTURE dma-buf",
+	[WAIT_DQBUF] = "`poll(POLLIN)` on the video node (DQBUF)",
+	[WAIT_SYNC_FILE] = "`DMA_BUF_IOCTL_EXPORT_SYNC_FILE`, then `poll(POLLIN)` on the sync_file",
+};
 
-	if (poll(&p, 1, TIMEOUT_MS) == 1)
-		w->woke_ns = now_us() * 1000;
-	return NULL;
+/*
+ * CLOCK_MONOTONIC in nanoseconds: the clock of a fence's timestamp
+ * (ktime_get()). now_us() reads the same clock but rounds down to the
+ * microsecond, which could put a wake-up before the signal.
+ */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Median wake-up, in us after the fence's signal, of each kind of waiter. */
+/* Block in poll(POLLIN) on @fd; the time it woke, in ns. */
+static uint64_t wait_pollin(int fd, const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	ret = poll(&p, 1, TIMEOUT_MS);
+	if (ret == 1 && (p.revents & POLLIN))
+		return now_ns();
+	if (ret < 0)
+		fprintf(stderr, "fence_bench: %s: %s\n", what, strerror(errno));
+	else if (ret)
+		fprintf(stderr, "fence_bench: %s: revents 0x%x without POLLIN\n",
+			what, p.revents);
+	else
+		fprintf(stderr, "fence_bench: %s: no wake-up within %d ms\n",
+			what, TIMEOUT_MS);
+	exit(1);
+}
+
+/*
+ * latency() - wake-up after the fence signalled, one waiter per job
+ * @samples: wake-ups of each kind of waiter
+ *
+ * Jobs of 20 ms on one context, fences on. After QBUF, a sync_file of the
+ * CAPTURE buffer's fences is exported; if the fence has signalled already
+ * the job is skipped. Otherwise the main thread blocks as the job's kind of
+ * waiter, and the wake-up is measured from the signal timestamp the
+ * sync_file reports. The kind rotates from one measured job to the next.
+ */
 static void latency(int samples)
 {
-	double dmabuf[MAX_SAMPLES], dqbuf[MAX_SAMPLES], m_dmabuf, m_dqbuf;
+	static double us[NR_WAITERS][MAX_SAMPLES];
+	struct summary s[NR_WAITERS];
+	int n[NR_WAITERS] = { 0 };
 	struct sync_fence_info info;
-	struct waiter wd, wv;
 	struct m2m_buf_state st;
 	struct m2m_dev dev;
-	int i, n = 0, buf, sync_fd;
+	int i, job, kind = 0, buf, sync_fd;
+	char b_ci[64];
+	uint64_t woke;
 
 	set_fences(true);
 	ctx_open(&dev, 20, 1);
@@ -350,58 +522,129 @@ static void latency(int samples)
 		die("EXPBUF");
 	if (m2m_streamon(&dev, &dev.out) || m2m_streamon(&dev, &dev.cap))
 		die("STREAMON");
-	for (i = 0; i < samples; i++) {
-		wd = (struct waiter){ .fd = buf, .events = POLLIN };
-		wv = (struct waiter){ .fd = dev.fd, .events = POLLIN };
+	/* Twice the jobs needed, room for those skipped. */
+	for (job = 0; job < 2 * NR_WAITERS * samples && n[kind] < samples; job++) {
 		if (m2m_qbuf(&dev, &dev.cap, 0) || m2m_qbuf(&dev, &dev.out, 0))
 			die("QBUF");
 		sync_fd = dmabuf_export_sync_file(buf, DMA_BUF_SYNC_READ);
-		if (sync_fd < 0 || sync_file_status(sync_fd) != 0) {
-			/* The job ended before the waiters could start: skip it. */
-			if (sync_fd >= 0)
-				close(sync_fd);
+		if (sync_fd < 0)
+			die("EXPORT_SYNC_FILE");
+		/* The job ended before the waiter could start: skip it. */
+		if (sync_file_status(sync_fd) != 0)
 			goto dequeue;
+
+		switch (kind) {
+		case WAIT_DMABUF:
+			woke = wait_pollin(buf, "poll(dma-buf)");
+			break;
+		case WAIT_DQBUF:
+			woke = wait_pollin(dev.fd, "poll(video node)");
+			break;
+		default:
+			woke = wait_pollin(sync_fd, "poll(sync_file)");
+			break;
 		}
-		pthread_create(&wd.thread, NULL, wait_fd, &wd);
-		pthread_create(&wv.thread, NULL, wait_fd, &wv);
-		pthread_join(wd.thread, NULL);
-		pthread_join(wv.thread, NULL);
-		if (sync_file_fences(sync_fd, &info, 1) == 1 && wd.woke_ns && wv.woke_ns &&
-		    wd.woke_ns >= info.timestamp_ns && n < MAX_SAMPLES) {
-			dmabuf[n] = (wd.woke_ns - info.timestamp_ns) / 1e3;
-			dqbuf[n] = (wv.woke_ns - info.timestamp_ns) / 1e3;
-			n++;
+		/* The fence's own record of its signal, once it has one. */
+		wait_pollin(sync_fd, "poll(sync_file) for the timestamp");
+		if (sync_file_fences(sync_fd, &info, 1) != 1)
+			die("SYNC_IOC_FILE_INFO");
+		if (info.status != 1) {
+			fprintf(stderr, "fence_bench: the fence signalled with status %d\n",
+				info.status);
+			exit(1);
 		}
-		close(sync_fd);
+		/* Signed: a waiter woken before the signal shows as such. */
+		us[kind][n[kind]++] = (int64_t)(woke - info.timestamp_ns) / 1e3;
+		kind = (kind + 1) % NR_WAITERS;
 dequeue:
+		close(sync_fd);
 		if (m2m_dqbuf(&dev, &dev.cap, &st, TIMEOUT_MS) ||
 		    m2m_dqbuf(&dev, &dev.out, &st, TIMEOUT_MS))
 			die("DQBUF");
 	}
 	close(buf);
 	m2m_close(&dev);
-	if (!n) {
-		fprintf(stderr, "fence_bench: no wake-up measured\n");
+	for (kind = 0; kind < NR_WAITERS; kind++) {
+		if (!n[kind]) {
+			fprintf(stderr, "fence_bench: no %s wake-up measured\n",
+				waiter_name[kind]);
+			exit(1);
+		}
+		summarise(us[kind], n[kind], &s[kind]);
+		for (i = 0; latency_csv && i < n[kind]; i++)
+			fprintf(latency_csv, "%s,%d,%.3f\n", waiter_name[kind],
+				i + 1, us[kind][i]);
+	}
+
+	printf("\n| wake-up after the fence signalled, one waiter per 20 ms job, kinds in turn | samples | median | 95%% interval of the median | min..max |\n"
+	       "|---|---|---|---|---|\n");
+	for (kind = 0; kind < NR_WAITERS; kind++) {
+		if (s[kind].has_ci)
+			snprintf(b_ci, sizeof(b_ci), "[%.1f, %.1f] us",
+				 s[kind].lo, s[kind].hi);
+		else
+			snprintf(b_ci, sizeof(b_ci), "n/a");
+		printf("| %s | %d | %.1f us | %s | %.1f..%.1f us |\n",
+		       waiter_what[kind], s[kind].n, s[kind].median, b_ci,
+		       s[kind].min, s[kind].max);
+	}
+	printf("| ratio of the medians, dma-buf / DQBUF | | %.2f | | |\n",
+	       s[WAIT_DMABUF].median / s[WAIT_DQBUF].median);
+	printf("| ratio of the medians, sync_file / DQBUF | | %.2f | | |\n",
+	       s[WAIT_SYNC_FILE].median / s[WAIT_DQBUF].median);
+	fflush(stdout);
+}
+
+/* Open @path for writing and write its CSV @header. */
+static FILE *csv_open(const char *path, const char *header)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "fence_bench: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	m_dmabuf = median(dmabuf, n);
-	m_dqbuf = median(dqbuf, n);
-	printf("\n| wake-up after the device completed the job (%d jobs) | median | min..max |\n"
-	       "|---|---|---|\n", n);
-	printf("| `poll(POLLIN)` on the CAPTURE dma-buf | %.0f us | %.0f..%.0f us |\n",
-	       m_dmabuf, dmabuf[0], dmabuf[n - 1]);
-	printf("| `poll(POLLIN)` on the video node (DQBUF) | %.0f us | %.0f..%.0f us |\n",
-	       m_dqbuf, dqbuf[0], dqbuf[n - 1]);
-	printf("| ratio dma-buf / DQBUF | %.2f | |\n", m_dmabuf / m_dqbuf);
+	fprintf(f, "%s\n", header);
+	return f;
+}
+
+static void csv_close(FILE *f, const char *path)
+{
+	if (f && fclose(f)) {
+		fprintf(stderr, "fence_bench: writing %s: %s\n", path,
+			strerror(errno));
+		exit(1);
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]\n"
+		"                   [-w width] [-c contexts] [-l samples] [-S scale-jobs]\n"
+		"                   [-o pairs.csv] [-O latency.csv]\n"
+		"  -d  the m2m device's driver (default vb2-resv-test)\n"
+		"  -j  jobs of one throughput run (default 10000)\n"
+		"  -r  pairs of runs, fences off and on, at least (default 10)\n"
+		"  -R  pairs at most, >= -r, <= %d (default 40)\n"
+		"  -w  more pairs until the 95%% interval of the median on/off ratio\n"
+		"      is narrower than this (default 0.02)\n"
+		"  -c  contexts at once (default 16, at most %d)\n"
+		"  -l  wake-ups of each kind of waiter (default 200, at most %d)\n"
+		"  -S  jobs of the scale run, shared by the contexts (default 100000)\n"
+		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job\n"
+		"  -O  CSV of the wake-ups: waiter,sample,us\n",
+		MAX_PAIRS, MAX_CTX, MAX_SAMPLES);
 }
 
 int main(int argc, char **argv)
 {
-	int opt, runs = 5, contexts = 16, samples = 200;
+	int opt, contexts = 16, samples = 200;
 	long jobs = 10000, scale_jobs = 100000;
-	char what[64];
+	const char *pairs_path = NULL, *latency_path = NULL;
+	char what[64], section[16];
 
-	while ((opt = getopt(argc, argv, "d:j:r:c:l:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -410,7 +653,13 @@ int main(int argc, char **argv)
 			jobs = atol(optarg);
 			break;
 		case 'r':
-			runs = atoi(optarg);
+			min_pairs = atoi(optarg);
+			break;
+		case 'R':
+			max_pairs = atoi(optarg);
+			break;
+		case 'w':
+			target_width = atof(optarg);
 			break;
 		case 'c':
 			contexts = atoi(optarg);
@@ -421,16 +670,23 @@ int main(int argc, char **argv)
 		case 'S':
 			scale_jobs = atol(optarg);
 			break;
+		case 'o':
+			pairs_path = optarg;
+			break;
+		case 'O':
+			latency_path = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: fence_bench [-d driver] [-j jobs] [-r runs] [-c contexts] [-l samples] [-S scale-jobs]\n");
+			usage();
 			return 1;
 		}
 	}
-	if (jobs < NBUFS || runs < 1 || runs > MAX_RUNS || contexts < 1 ||
+	if (jobs < NBUFS || min_pairs < 1 || max_pairs < min_pairs ||
+	    max_pairs > MAX_PAIRS || !(target_width > 0) || contexts < 1 ||
 	    contexts > MAX_CTX || samples < 1 || samples > MAX_SAMPLES ||
 	    scale_jobs / contexts < NBUFS) {
-		fprintf(stderr, "fence_bench: -j >= %d, -r 1..%d, -c 1..%d, -l 1..%d, -S >= %d per context\n",
-			NBUFS, MAX_RUNS, MAX_CTX, MAX_SAMPLES, NBUFS);
+		fprintf(stderr, "fence_bench: -j >= %d, 1 <= -r <= -R <= %d, -w > 0, -c 1..%d, -l 1..%d, -S >= %d per context\n",
+			NBUFS, MAX_PAIRS, MAX_CTX, MAX_SAMPLES, NBUFS);
 		return 1;
 	}
 	saved_switch = read_bool_file(KILL_SWITCH);
@@ -439,13 +695,21 @@ int main(int argc, char **argv)
 		return KSFT_SKIP;
 	}
 	atexit(restore_switch);
+	if (pairs_path)
+		pairs_csv = csv_open(pairs_path,
+				     "section,pair,first,off,on,ratio,us_per_job");
+	if (latency_path)
+		latency_csv = csv_open(latency_path, "waiter,sample,us");
 
-	printf("| jobs/s, median of %d runs (min..max) | fences off | fences on | on/off | us per job added |\n"
-	       "|---|---|---|---|---|\n", runs);
-	throughput(jobs, runs, 1, "1 context, 0 ms jobs");
+	printf("| jobs/s per context; pairs fences off and on, which first alternating, %d to %d pairs, until the 95%% interval of the median ratio is narrower than %.3f | pairs | fences off, median (min..max) | fences on, median (min..max) | on/off, median of the pairs [95%% interval] | us per job added, median [95%% interval] | interval narrow enough (its width) |\n"
+	       "|---|---|---|---|---|---|---|\n", min_pairs, max_pairs, target_width);
+	throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs");
 	snprintf(what, sizeof(what), "each of %d contexts at once, 0 ms jobs", contexts);
-	throughput(jobs * 2, runs, contexts, what);
+	snprintf(section, sizeof(section), "%dctx", contexts);
+	throughput(jobs * 2, contexts, section, what);
 	latency(samples);
 	scale(scale_jobs, contexts);
+	csv_close(pairs_csv, pairs_path);
+	csv_close(latency_csv, latency_path);
 	return 0;
 }

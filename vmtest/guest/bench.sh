@@ -6,7 +6,8 @@ args=$(cat "$VMTEST_STAGE/../bench-args" 2>/dev/null)
 modprobe vb2-resv-test mem=vmalloc
 result $? "modprobe vb2-resv-test"
 # shellcheck disable=SC2086  # the arguments are words
-"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" $args > "$OUT/bench.md"
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" $args \
+	-o "$OUT/pairs.csv" -O "$OUT/latency.csv" > "$OUT/bench.md"
 result $? "fence_bench $args"
 cat "$OUT/bench.md"
 

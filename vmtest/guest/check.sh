@@ -39,7 +39,7 @@ rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga"
 	grep --line-buffered -E '^# selftests: |^# (not )?ok |^(not )?ok '
 
 # The benchmark, short, so that 'make bench' cannot rot; its numbers are not judged here.
-"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -j 400 -r 1 -c 4 -l 10 -S 400 \
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -j 400 -r 2 -R 2 -c 4 -l 10 -S 400 \
 	> "$OUT/bench-short.md" 2>&1
 result $? "fence_bench runs (short; 'make bench' keeps the numbers)"
 
