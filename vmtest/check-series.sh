@@ -210,7 +210,8 @@ our_warnings() {
 }
 
 check_build() {
-	local arch=$1 id=$2 build=$CACHE/build-series-$1 frag rc=0 t0=$SECONDS d
+	local arch=$1 id=$2 build=$CACHE/build-series-$1 w1build=$CACHE/build-series-$1-w1
+	local frag rc=0 t0=$SECONDS d
 	local log=$logs/$2-$1.log w1log=$logs/$2-$1-w1.log
 	local -a margs=(-j"$JOBS")
 	case $arch in
@@ -229,17 +230,19 @@ check_build() {
 		rc=1
 		echo "#   $id changes Kconfig so that the lines of $(basename "$frag") above no longer hold"
 	else
-		# Compile the W=1 directories again, with W=1: remove their objects so
-		# every file is compiled (and kernel-doc checked) with its warnings shown.
-		for d in "${w1dirs[@]}"; do
-			[ -d "$build/$d" ] && find "$build/$d" -name '*.o' -delete
-		done
-		if ! kmake W=1 "${w1dirs[@]}" >"$w1log" 2>&1; then
+		# The W=1 directories, compiled with W=1 in a build directory of their
+		# own (the same .config), so that no object switches flags from one
+		# state to the next: each build compiles only what the patch changed.
+		# The first state compiles them all (and kernel-doc checks them); a
+		# later one, what changed since, whose warnings are then all shown.
+		mkdir -p "$w1build"
+		cmp -s "$build/.config" "$w1build/.config" || cp "$build/.config" "$w1build/.config"
+		if ! make -C "$st" O="$w1build" "${margs[@]}" W=1 "${w1dirs[@]}" >"$w1log" 2>&1; then
 			rc=1
 			build_errors "$w1log"
 		fi
 		for d in "${w1dirs[@]}"; do
-			if ! grep -qs -- -DKBUILD_EXTRA_WARN1 "$build/$d".*.o.cmd; then
+			if ! grep -qs -- -DKBUILD_EXTRA_WARN1 "$w1build/$d".*.o.cmd; then
 				rc=1
 				echo "#   nothing in $d was compiled with W=1: is it enabled in $(basename "$frag")?"
 			fi

@@ -62,6 +62,12 @@ negative_boot fixes-negative.sh unfixed \
 	"fixes 0001: without the fix, KASAN reports v4l2_m2m_job_finish() using a context its releaser freed" \
 	'BUG: KASAN: slab-use-after-free in __v4l2_m2m_try_queue'
 
+# The rockchip-rga fix in patches/fixes/ likewise, with rockchip-rga built
+# from the base sources: closing its video node after an unbind.
+negative_boot fixes-negative-rga.sh unfixed-rga \
+	"fixes 0002: without the fix, KASAN reports rga_release() using the driver data that remove() freed" \
+	'BUG: KASAN: slab-use-after-free' 'rga_release'
+
 echo "results: $run"
 awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap \
-	"$run"/lockdep-publication/*.tap "$run"/unfixed/*.tap
+	"$run"/lockdep-publication/*.tap "$run"/unfixed/*.tap "$run"/unfixed-rga/*.tap

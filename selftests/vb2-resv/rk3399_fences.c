@@ -11,7 +11,9 @@
  * reaches the fence (F5), and that a block that never interrupts is ended by
  * the driver's watchdog within its bound and is usable again (F6); for
  * rockchip-rga, whose watchdog the series adds, that the interrupt handler
- * does not run while the watchdog holds the block in reset.
+ * does not run while the watchdog holds the block in reset, and that
+ * unbinding it mid-job signals the job's fence and leaves nothing that the
+ * files still open use freed (patches/fixes/).
  *
  * In a VM the blocks are the register model vb2-resv-rk3399-model, whose
  * debugfs directory sets each block's job latency, outcome (done, error,
@@ -24,6 +26,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -562,6 +566,76 @@ TEST_F(rk3399, watchdog_keeps_interrupt_handler_off_reset)
 	EXPECT_EQ(in_reset, model_get(self, "isr_in_reset"))
 		TH_LOG("the interrupt handler ran while the watchdog held the %s in reset",
 		       variant->block);
+}
+
+/* The platform device behind video node @fd, in @name. */
+static int video_platform_device(int fd, char *name, size_t len)
+{
+	char link[128], target[256];
+	struct stat st;
+	const char *base;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return -errno;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u/device",
+		 major(st.st_rdev), minor(st.st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(name, len, "%s", base ? base + 1 : target);
+	return 0;
+}
+
+#define RGA_DRIVER_DIR	"/sys/bus/platform/drivers/rockchip-rga"
+
+/*
+ * Unbinding rockchip-rga while a job runs: remove() lets the job end, so
+ * its fence signals by the time remove() returns, and the files still open
+ * are closed afterwards without using what the driver released (KASAN
+ * watches rga_release()). The driver then binds again and opens. For
+ * rockchip-rga, whose remove() patch 3 and its prerequisite fix change.
+ */
+TEST_F(rk3399, unbind_mid_job_then_close)
+{
+	char name[256];
+	int sync_fd, jobs = 0, status, ret;
+
+	if (strcmp(variant->block, "rga"))
+		SKIP(return, "the series and its fixes change rockchip-rga's remove(), not %s's: rockchip-rga only",
+		     variant->driver);
+	if (access(RGA_DRIVER_DIR "/unbind", W_OK))
+		SKIP(return, "cannot write " RGA_DRIVER_DIR "/unbind: run as root");
+	ASSERT_EQ(0, video_platform_device(self->dev.fd, name, sizeof(name)));
+	if (self->model[0]) {
+		ASSERT_EQ(0, model_set(self, "latency_ms", SLOW_JOB_MS));
+		jobs = model_get(self, "jobs");
+	}
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	if (self->model[0])
+		ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000));
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	ret = write_file(RGA_DRIVER_DIR "/unbind", name);
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", name, strerror(-ret));
+	/* remove() has returned: the job has ended, and its fence with it. */
+	status = sync_file_status(sync_fd);
+	close(sync_fd);
+	EXPECT_NE(0, status) TH_LOG("the fence of the job still pending after remove()");
+
+	/* The files are released after remove(). */
+	close(self->cap_dmabuf);
+	self->cap_dmabuf = -1;
+	m2m_close(&self->dev);
+
+	ret = write_file(RGA_DRIVER_DIR "/bind", name);
+	ASSERT_EQ(0, ret) TH_LOG("bind %s again: %s", name, strerror(-ret));
+	ASSERT_EQ(0, m2m_open_card(&self->dev, variant->driver, variant->card))
+		TH_LOG("%s does not open after binding again: %s", variant->driver,
+		       m2m_strerror());
 }
 
 TEST_HARNESS_MAIN
