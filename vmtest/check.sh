@@ -65,8 +65,8 @@ negative_boot fixes-negative.sh unfixed \
 # The rockchip-rga fix in patches/fixes/ likewise, with rockchip-rga built
 # from the base sources: closing its video node after an unbind.
 negative_boot fixes-negative-rga.sh unfixed-rga \
-	"fixes 0002: without the fix, KASAN reports rga_release() using the driver data that remove() freed" \
-	'BUG: KASAN: slab-use-after-free' 'rga_release'
+	"fixes 0002: without the fix, KASAN reports the release of rga's video node using the driver data that remove() freed" \
+	'BUG: KASAN: slab-use-after-free in v4l2_release' 'devm_kmalloc'
 
 echo "results: $run"
 awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap \

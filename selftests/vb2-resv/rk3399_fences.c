@@ -595,7 +595,7 @@ static int video_platform_device(int fd, char *name, size_t len)
  * Unbinding rockchip-rga while a job runs: remove() lets the job end, so
  * its fence signals by the time remove() returns, and the files still open
  * are closed afterwards without using what the driver released (KASAN
- * watches rga_release()). The driver then binds again and opens. For
+ * watches their release). The driver then binds again and opens. For
  * rockchip-rga, whose remove() patch 3 and its prerequisite fix change.
  */
 TEST_F(rk3399, unbind_mid_job_then_close)

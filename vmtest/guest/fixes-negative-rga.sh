@@ -3,8 +3,9 @@
 # patches/fixes/ (0002), on rockchip-rga.ko built from the base sources,
 # without the fix. Unbinding the driver while its video node is open and
 # closing the node afterwards must make KASAN report the use after free that
-# the fix removes (rga_release() locking the mutex of the data remove()
-# freed); the host checks dmesg. No job runs: without patch 3, remove()
+# the fix removes: v4l2_release() reading the v4l2_device embedded in the
+# devm-allocated data that remove() freed, before rga_release() uses it too;
+# the host checks dmesg. No job runs: without patch 3, remove()
 # would leave a running job unfinished and the close waiting for it.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
 
