@@ -34,14 +34,23 @@ else
 	want_series=$(($(series_patches | grep -vc '/fixes/') + 1))
 	[ ${#series[@]} -eq "$want_series" ] ||
 		{ echo "#   ${#series[@]} messages for the series, wanted $want_series"; rc=1; }
+	# The fixes: one message a patch, and a cover letter once there are two.
+	n_fixes=$(series_patches | grep -c '/fixes/')
+	want_fixes=$((n_fixes > 1 ? n_fixes + 1 : n_fixes))
 	[ -f "${fixes[0]}" ] || { echo "#   no message for the fixes"; rc=1; }
+	[ ! -f "${fixes[0]}" ] || [ ${#fixes[@]} -eq "$want_fixes" ] ||
+		{ echo "#   ${#fixes[@]} messages for the fixes, wanted $want_fixes"; rc=1; }
 	for m in "${fixes[@]}" "${series[@]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q "^From: $ident" "$m" || { echo "#   $n: not from $ident"; rc=1; }
 		grep -q 'vb2-resv.invalid' "$m" && { echo "#   $n: names the placeholder"; rc=1; }
-		case $n in
-		0000-*) grep -q '^Subject: \[PATCH v3 0/' "$m" || { echo "#   $n: not the v3 cover letter"; rc=1; } ;;
+		case $m in
+		*/vb2-producer-fences/0000-*)
+			grep -q '^Subject: \[PATCH v3 0/' "$m" || { echo "#   $n: not the v3 cover letter"; rc=1; } ;;
+		*/vb2-mem2mem-fixes/0000-*)
+			grep -q "^Subject: \\[PATCH 0/$n_fixes\\]" "$m" ||
+				{ echo "#   $n: not the cover letter of the $n_fixes fixes"; rc=1; } ;;
 		*) grep -q "^Signed-off-by: $ident" "$m" || { echo "#   $n: no Signed-off-by of $ident"; rc=1; } ;;
 		esac
 	done
