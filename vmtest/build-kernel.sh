@@ -85,22 +85,30 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 fi
 
 # rockchip-rga as patch 3 has it, but for its watchdog's wait for the
-# interrupt handler (vmtest/negative/): the guest shows the test of that
-# wait failing with it.
+# interrupt handler (vmtest/negative/), and hantro-vpu as the series has it,
+# but for the VDPU2 fix in patches/fixes/ (reverted): the guest shows the
+# tests of both failing with them.
 negative=$CACHE/negative-drivers
 neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" | cut -d' ' -f1 | tr '\n' ' ')$kver"
+vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch)
+key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$vdpu2_fix" | cut -d' ' -f1 | tr '\n' ' ')$kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
-     [ ! -f "$STAGE/negative/rockchip-rga.ko" ]; }; then
-	say "building rockchip-rga without its watchdog's wait for the interrupt handler"
+     [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
+     [ ! -f "$STAGE/negative/hantro-vpu.ko" ]; }; then
+	say "building rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without the VDPU2 fix"
 	rm -rf "$negative" "$STAGE/negative"
 	mkdir -p "$negative" "$STAGE/negative"
-	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga | tar -x -C "$negative"
+	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
+		drivers/media/platform/verisilicon | tar -x -C "$negative"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_diff" ||
 		die "$neg_diff does not apply to the series' rga.c: update it with patch 3"
-	logged negative.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
-	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" "$STAGE/negative/"
+	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
+		die "$vdpu2_fix does not revert from the series' hantro"
+	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
+	logged negative-hantro.log kmake M="$negative/drivers/media/platform/verisilicon" modules
+	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
+	   "$negative/drivers/media/platform/verisilicon/hantro-vpu.ko" "$STAGE/negative/"
 	echo "$key" > "$negative/key"
 fi
 

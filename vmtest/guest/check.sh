@@ -129,6 +129,20 @@ grep -q '^not ok [0-9]* rk3399\.rga\.watchdog_keeps_interrupt_handler_off_reset'
 result $? "without its wait for the interrupt handler, rga's handler runs while the watchdog holds the block in reset (rk3399_fences fails)"
 rmmod rockchip-rga
 result $? "rmmod rockchip-rga without its watchdog's wait for the interrupt handler"
+# hantro-vpu as the series has it, but for the VDPU2 fix in patches/fixes/:
+# the MPEG-2 decoder completes a job whose status reports an error as done.
+insmod "$VMTEST_STAGE/negative/hantro-vpu.ko"
+result $? "insmod hantro-vpu without the VDPU2 fix"
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r rk3399.hantro_mpeg2_dec.error_status_reaches_fence 2>&1 |
+	cat > "$OUT/rk3399_fences-hantro-no-vdpu2-fix.log"
+grep -q '^not ok [0-9]* rk3399\.hantro_mpeg2_dec\.error_status_reaches_fence' \
+	"$OUT/rk3399_fences-hantro-no-vdpu2-fix.log" &&
+	grep -q 'hantro-vpu completed a job whose status reported an error' \
+		"$OUT/rk3399_fences-hantro-no-vdpu2-fix.log"
+result $? "without the VDPU2 fix, hantro's MPEG-2 decoder completes a job whose status reported an error as done (rk3399_fences fails)"
+rmmod hantro-vpu
+result $? "rmmod hantro-vpu without the VDPU2 fix"
 modprobe -r vb2-resv-rk3399-model
 result $? "modprobe -r vb2-resv-rk3399-model"
 
