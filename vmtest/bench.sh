@@ -49,7 +49,7 @@ fi
 		echo "pair and one per wake-up: \`pairs.csv\`, \`latency.csv\`."
 		echo
 	fi
-	echo "Where the time goes, fences on, over 2000 jobs (ftrace function profiler, times include callees):"
+	echo "Where the time goes: 2000 jobs with fences off, then 2000 with fences on, under ftrace's function profiler (times include callees; the profiler inflates short functions):"
 	echo
 	cat "$run/profile.md"
 } > "$run/bench-report.md"

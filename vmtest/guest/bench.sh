@@ -12,37 +12,55 @@ result $? "fence_bench $args"
 cat "$OUT/bench.md"
 
 # Where the time goes: ftrace's function profiler times each step of
-# publication and signalling over jobs run with fences on.
+# publication, signalling and the dependency check over the same jobs run
+# with fences off, then on; the table puts the two side by side.
 T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs nodev $T
 if [ -w $T/function_profile_enabled ]; then
-	echo Y > /sys/module/videobuf2_common/parameters/producer_fences
 	: > $T/set_ftrace_filter
-	for f in vb2_buffer_publish_fence vb2_lock_resvs ww_mutex_lock_interruptible \
-		 ww_mutex_unlock ww_acquire_init ww_acquire_fini dma_resv_reserve_fences \
+	for f in vb2_buffer_publish_fence vb2_publish_fence vb2_lock_resvs \
+		 ww_mutex_lock ww_mutex_unlock dma_resv_reserve_fences \
 		 dma_fence_init64 dma_resv_add_fence vb2_buffer_done \
 		 vb2_producer_fence_signal dma_fence_signal dma_fence_put \
-		 __buf_prepare __kmalloc_cache_noprof; do
+		 __buf_prepare __kmalloc_cache_noprof kvfree_call_rcu \
+		 vb2_buffer_get_dependency dma_resv_iter_first_unlocked \
+		 dma_resv_iter_next_unlocked v4l2_m2m_try_schedule \
+		 v4l2_m2m_job_finish vb2_core_qbuf vb2_core_dqbuf; do
 		echo "$f" >> $T/set_ftrace_filter 2>/dev/null
 	done
-	echo 1 > $T/function_profile_enabled
-	"$VMTEST_STAGE/kselftest/vb2-resv/fence_job" -n 2000 -s "Transaction Time (msec)=0" \
-		> "$OUT/profile-jobs.txt" 2>&1
-	result $? "fence_job -n 2000 under the function profiler"
-	echo 0 > $T/function_profile_enabled
-	# One table for all CPUs: hits and total time add up; the average follows.
-	cat $T/trace_stat/function* | awk '
+	for mode in off on; do
+		[ $mode = on ] && v=Y || v=N
+		echo $v > /sys/module/videobuf2_common/parameters/producer_fences
+		# Enabling the profiler starts its counts afresh.
+		echo 1 > $T/function_profile_enabled
+		"$VMTEST_STAGE/kselftest/vb2-resv/fence_job" -n 2000 -s "Transaction Time (msec)=0" \
+			> "$OUT/profile-jobs-$mode.txt" 2>&1
+		result $? "fence_job -n 2000 under the function profiler, fences $mode"
+		echo 0 > $T/function_profile_enabled
+		cat $T/trace_stat/function* > "$OUT/profile-$mode.txt"
+	done
+	echo Y > /sys/module/videobuf2_common/parameters/producer_fences
+	# One table for all CPUs: hits and total time add up, per job.
+	awk '
+		FNR == 1 { mode++ }
 		$1 != "Function" && $1 !~ /^-/ && NF >= 4 {
 			t = $3; u = $4
 			us = u == "us" ? t : u == "ms" ? t * 1000 : u == "ns" ? t / 1000 : t
-			hit[$1] += $2; time[$1] += us
+			f[$1] = 1; hit[mode, $1] += $2; time[mode, $1] += us
 		}
 		END {
-			print "| function | calls per job | total us | us per call |"
-			print "|---|---|---|---|"
-			for (f in hit)
-				printf "| `%s` | %.2f | %.0f | %.2f |\n", f, hit[f] / 2000, time[f], time[f] / hit[f]
-		}' > "$OUT/profile.md"
+			print "| function | calls per job, off | on | us per job, off | on | added |"
+			print "|---|---|---|---|---|---|"
+			fflush()
+			# the largest addition first
+			sort = "sort -t\"|\" -k7,7 -g -r"
+			for (n in f)
+				printf "| `%s` | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", n,
+					hit[1, n] / 2000, hit[2, n] / 2000,
+					time[1, n] / 2000, time[2, n] / 2000,
+					(time[2, n] - time[1, n]) / 2000 | sort
+			close(sort)
+		}' "$OUT/profile-off.txt" "$OUT/profile-on.txt" > "$OUT/profile.md"
 	cat "$OUT/profile.md"
 else
 	echo "no function profiler in this kernel (CONFIG_FUNCTION_PROFILER): no breakdown" | tee "$OUT/profile.md"
