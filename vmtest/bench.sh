@@ -52,5 +52,12 @@ fi
 	echo "Where the time goes: 2000 jobs with fences off, then 2000 with fences on, under ftrace's function profiler (times include callees; the profiler inflates short functions):"
 	echo
 	cat "$run/profile.md"
+	echo
+	echo "Where a wake-up's time goes: fence_bench -L -m -l 100 (the same wake-ups, with"
+	echo "trace_marker lines around each wait) under the sched_waking, sched_wakeup,"
+	echo "sched_switch and dma_fence_signaled events, cut into steps by bench-wakeup.py:"
+	echo
+	python3 "$VMTEST_DIR/bench-wakeup.py" "$run/wakeup-trace.txt" ||
+		echo "(no breakdown: $run/wakeup-trace.txt)"
 } > "$run/bench-report.md"
 cat "$run/bench-report.md"

@@ -26,8 +26,10 @@
 #
 # The work happens in $CACHE/series-tree, a clone of $CACHE/tree sharing its
 # objects (nothing is ever checked out in $CACHE/tree), reset to vmtest-base
-# at each run; the builds are $CACHE/build-series-{x86_64,arm64}, incremental
-# from patch to patch and from run to run.  When the patches, the base, the
+# at each run; the builds are $CACHE/build-series-{x86_64,arm64}, and the
+# W=1 pass over the series' directories has $CACHE/build-series-ARCH-w1 of
+# its own (so that neither pass rebuilds the other's objects), all
+# incremental from patch to patch and from run to run.  When the patches, the base, the
 # fragments, the compilers and these scripts are what the last fully passing
 # run checked, its TAP lines are given again without rebuilding.
 set -eEuo pipefail

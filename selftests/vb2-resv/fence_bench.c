@@ -4,7 +4,7 @@
  *
  *   fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]
  *               [-w width] [-c contexts] [-l samples] [-S scale-jobs]
- *               [-o pairs.csv] [-O latency.csv]
+ *               [-o pairs.csv] [-O latency.csv] [-L] [-m]
  *
  * Measurements on the device (default driver: vb2-resv-test, whose
  * "Transaction Time (msec)" is set to 0 for the throughput runs), with the
@@ -46,6 +46,12 @@
  * values there is none ("n/a"): a short run (-r 2 -R 2) still runs and
  * reports, but its interval is not narrow enough.
  *
+ * -L runs the wake-up measurement alone. -m writes a line to ftrace's
+ * trace_marker as each measured waiter starts to wait and as it has woken
+ * ("fence_bench wait|woke KIND pid PID"), so that a trace of the scheduler
+ * and dma_fence events can tell where a wake-up's time goes
+ * (vmtest/bench-wakeup.py).
+ *
  * Prints Markdown tables. With -o, writes one CSV row per pair
  * (section,pair,first,off,on,ratio,us_per_job); with -O, one per wake-up
  * (waiter,sample,us). Exit 0 when every measurement ran, 1 on an error,
@@ -56,6 +62,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +86,7 @@
 #define TIMEOUT_MS	10000
 
 static const char *driver = "vb2-resv-test";
+static int marker_fd = -1;	/* ftrace's trace_marker, with -m */
 static int saved_switch = -1;
 static int min_pairs = 10, max_pairs = 40;
 static double target_width = 0.02;
@@ -460,17 +468,22 @@ static const char *const waiter_what[NR_WAITERS] = {
 	[WAIT_SYNC_FILE] = "`DMA_BUF_IOCTL_EXPORT_SYNC_FILE`, then `poll(POLLIN)` on the sync_file",
 };
 
-/*
- * CLOCK_MONOTONIC in nanoseconds: the clock of a fence's timestamp
- * (ktime_get()). now_us() reads the same clock but rounds down to the
- * microsecond, which could put a wake-up before the signal.
- */
-static uint64_t now_ns(void)
+/* With -m, a line in the trace, between the kernel's events. */
+static void mark(const char *fmt, ...)
 {
-	struct timespec ts;
+	char line[96];
+	va_list ap;
+	int len;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (marker_fd < 0)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (write(marker_fd, line, len) != len) {
+		fprintf(stderr, "fence_bench: trace_marker: %s\n", strerror(errno));
+		exit(1);
+	}
 }
 
 /* Block in poll(POLLIN) on @fd; the time it woke, in ns. */
@@ -533,6 +546,7 @@ static void latency(int samples)
 		if (sync_file_status(sync_fd) != 0)
 			goto dequeue;
 
+		mark("fence_bench wait %s pid %d", waiter_name[kind], getpid());
 		switch (kind) {
 		case WAIT_DMABUF:
 			woke = wait_pollin(buf, "poll(dma-buf)");
@@ -544,6 +558,7 @@ static void latency(int samples)
 			woke = wait_pollin(sync_fd, "poll(sync_file)");
 			break;
 		}
+		mark("fence_bench woke %s pid %d", waiter_name[kind], getpid());
 		/* The fence's own record of its signal, once it has one. */
 		wait_pollin(sync_fd, "poll(sync_file) for the timestamp");
 		if (sync_file_fences(sync_fd, &info, 1) != 1)
@@ -622,7 +637,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]\n"
 		"                   [-w width] [-c contexts] [-l samples] [-S scale-jobs]\n"
-		"                   [-o pairs.csv] [-O latency.csv]\n"
+		"                   [-o pairs.csv] [-O latency.csv] [-L] [-m]\n"
 		"  -d  the m2m device's driver (default vb2-resv-test)\n"
 		"  -j  jobs of one throughput run (default 10000)\n"
 		"  -r  pairs of runs, fences off and on, at least (default 10)\n"
@@ -633,18 +648,21 @@ static void usage(void)
 		"  -l  wake-ups of each kind of waiter (default 200, at most %d)\n"
 		"  -S  jobs of the scale run, shared by the contexts (default 100000)\n"
 		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job\n"
-		"  -O  CSV of the wake-ups: waiter,sample,us\n",
+		"  -O  CSV of the wake-ups: waiter,sample,us\n"
+		"  -L  the wake-ups alone\n"
+		"  -m  trace_marker lines around each measured wait\n",
 		MAX_PAIRS, MAX_CTX, MAX_SAMPLES);
 }
 
 int main(int argc, char **argv)
 {
 	int opt, contexts = 16, samples = 200;
+	bool latency_only = false;
 	long jobs = 10000, scale_jobs = 100000;
 	const char *pairs_path = NULL, *latency_path = NULL;
 	char what[64], section[16];
 
-	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:Lm")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -676,6 +694,18 @@ int main(int argc, char **argv)
 		case 'O':
 			latency_path = optarg;
 			break;
+		case 'L':
+			latency_only = true;
+			break;
+		case 'm':
+			marker_fd = open("/sys/kernel/tracing/trace_marker",
+					 O_WRONLY | O_CLOEXEC);
+			if (marker_fd < 0) {
+				fprintf(stderr, "fence_bench: /sys/kernel/tracing/trace_marker: %s\n",
+					strerror(errno));
+				return 1;
+			}
+			break;
 		default:
 			usage();
 			return 1;
@@ -701,6 +731,11 @@ int main(int argc, char **argv)
 	if (latency_path)
 		latency_csv = csv_open(latency_path, "waiter,sample,us");
 
+	if (latency_only) {
+		latency(samples);
+		csv_close(latency_csv, latency_path);
+		return 0;
+	}
 	printf("| jobs/s per context; pairs fences off and on, which first alternating, %d to %d pairs, until the 95%% interval of the median ratio is narrower than %.3f | pairs | fences off, median (min..max) | fences on, median (min..max) | on/off, median of the pairs [95%% interval] | us per job added, median [95%% interval] | interval narrow enough (its width) |\n"
 	       "|---|---|---|---|---|---|---|\n", min_pairs, max_pairs, target_width);
 	throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs");

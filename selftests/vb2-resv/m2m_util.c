@@ -901,12 +901,17 @@ int sw_sync_rescue_cancel(pid_t pid)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-uint64_t now_us(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+uint64_t now_us(void)
+{
+	return now_ns() / 1000;
 }
 
 void fill_pattern(void *buf, size_t len, unsigned int seed)

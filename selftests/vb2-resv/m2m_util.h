@@ -279,7 +279,12 @@ int read_int_file(const char *path, int *val);
 int read_bool_file(const char *path);	/* 1 (Y), 0 (N) or -errno */
 int write_file(const char *path, const char *s);
 
-/* CLOCK_MONOTONIC in microseconds. */
+/*
+ * CLOCK_MONOTONIC, the clock of a fence's timestamp (ktime_get()), in
+ * nanoseconds and in microseconds (rounded down: compare a wake-up with a
+ * fence's timestamp in nanoseconds).
+ */
+uint64_t now_ns(void);
 uint64_t now_us(void);
 
 /* Fill @len bytes with a pattern whose every byte has bit 7 set. */

@@ -66,5 +66,37 @@ else
 	echo "no function profiler in this kernel (CONFIG_FUNCTION_PROFILER): no breakdown" | tee "$OUT/profile.md"
 fi
 
+# Where a wake-up's time goes: the scheduler's and dma_fence's events
+# around each measured wait (fence_bench -L -m), which the host cuts into
+# steps (vmtest/bench-wakeup.py).
+E=$T/events
+if [ -d $E/sched/sched_waking ] && [ -d $E/dma_fence/dma_fence_signaled ]; then
+	echo 0 > $T/tracing_on
+	echo nop > $T/current_tracer
+	: > $T/trace
+	echo 8192 > $T/buffer_size_kb
+	echo 'comm == "fence_bench"' > $E/sched/sched_waking/filter
+	echo 'comm == "fence_bench"' > $E/sched/sched_wakeup/filter
+	echo 'next_comm == "fence_bench"' > $E/sched/sched_switch/filter
+	for e in sched/sched_waking sched/sched_wakeup sched/sched_switch \
+		 dma_fence/dma_fence_signaled; do
+		echo 1 > $E/$e/enable
+	done
+	echo 1 > $T/tracing_on
+	"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -L -m -l 100 > "$OUT/wakeup-bench.md"
+	result $? "fence_bench -L -m -l 100 with the scheduler and dma_fence events traced"
+	echo 0 > $T/tracing_on
+	for e in sched/sched_waking sched/sched_wakeup sched/sched_switch \
+		 dma_fence/dma_fence_signaled; do
+		echo 0 > $E/$e/enable
+		echo 0 > $E/$e/filter 2>/dev/null
+	done
+	cat $T/trace > "$OUT/wakeup-trace.txt"
+	result $? "the wake-up trace saved"
+else
+	echo "no sched_waking or dma_fence_signaled event in this kernel: no wake-up breakdown" |
+		tee "$OUT/wakeup-trace.txt"
+fi
+
 # Reached the end: the host knows the plan ran whole.
 exit 0
