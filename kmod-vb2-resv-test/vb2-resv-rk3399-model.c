@@ -2,10 +2,12 @@
 /*
  * A register-level stand-in for the RK3399 VPU (VEPU2/VDPU2) and RGA, so that
  * the real hantro-vpu and rockchip-rga drivers probe, run jobs, take
- * interrupts and reset the blocks in a virtual machine.
+ * interrupts and reset the blocks in a virtual machine; and for one block of
+ * another SoC, the RK3588's AV1 decoder (VPU981, hantro-vpu too), for a fix
+ * of hantro's that its error path needs.
  *
  * What it is: a test fixture for the dma_resv producer-fence series. It adds
- * device-tree nodes with the RK3399 compatibles under the root node, gives
+ * device-tree nodes with the blocks' compatibles under the root node, gives
  * them register space in a reserved carve-out of guest memory (boot with
  * memmap=128K$<addr> and load with regs=<addr>), fixed-rate clocks, reset
  * lines and an interrupt controller. A kernel thread polls the registers:
@@ -49,6 +51,8 @@
 #define MODEL_VPU_SIZE		0x800
 #define MODEL_RGA_OFFSET	SZ_64K
 #define MODEL_RGA_SIZE		SZ_64K
+#define MODEL_AV1_OFFSET	SZ_32K
+#define MODEL_AV1_SIZE		0x800
 #define MODEL_PHANDLE		0x7e5a3399
 
 /* VEPU2, from drivers/media/platform/verisilicon/rockchip_vpu2_regs.h */
@@ -73,6 +77,14 @@
 #define VDPU_SOFT_RESET		(VDPU_BASE + 0x0e8)
 #define VDPU_DEC_OUT_BASE	(VDPU_BASE + 0x0fc)
 
+/* RK3588 VPU981, from drivers/media/platform/verisilicon/rockchip_vpu981_regs.h */
+#define AV1_INTERRUPT		0x004	/* swreg 1: also the start bit */
+#define AV1_DEC_E		BIT(0)
+#define AV1_INT_IRQ		BIT(8)
+#define AV1_INT_RDY		BIT(12)
+#define AV1_INT_BUS_ERROR	BIT(13)
+#define AV1_TILE_OUT_LU		0x104	/* swreg 65 */
+
 /* RGA2, from drivers/media/platform/rockchip/rga/rga-hw.h */
 #define RGA_CMD_CTRL		0x0004
 #define RGA_CMD_BASE		0x0008
@@ -94,13 +106,13 @@ enum model_mode {
 	MODEL_HANG = 2,		/* no interrupt until the driver resets */
 };
 
-enum model_block_id { BLOCK_VEPU, BLOCK_VDPU, BLOCK_RGA, NUM_BLOCKS };
+enum model_block_id { BLOCK_VEPU, BLOCK_VDPU, BLOCK_RGA, BLOCK_AV1, NUM_BLOCKS };
 
 enum model_reset_id { RESET_RGA_CORE, RESET_RGA_AXI, RESET_RGA_AHB, NUM_RESETS };
 
 enum model_clk_id {
 	CLK_VPU_ACLK, CLK_VPU_HCLK, CLK_RGA_ACLK, CLK_RGA_HCLK, CLK_RGA_SCLK,
-	NUM_CLKS
+	CLK_AV1_ACLK, CLK_AV1_HCLK, NUM_CLKS
 };
 
 struct model;
@@ -130,12 +142,12 @@ struct model_block {
 struct model {
 	void __iomem *base;
 	struct of_changeset ocs_model, ocs_blocks;
-	struct device_node *np, *vpu_np, *rga_np;
+	struct device_node *np, *vpu_np, *rga_np, *av1_np;
 	struct irq_domain *domain;
 	struct clk_hw_onecell_data *clks;
 	struct reset_controller_dev rcdev;
-	struct platform_device *vpu_pdev, *rga_pdev;
-	bool vpu_created, rga_created;
+	struct platform_device *vpu_pdev, *rga_pdev, *av1_pdev;
+	bool vpu_created, rga_created, av1_created;
 	struct task_struct *thread;
 	struct dentry *debugfs;
 	struct model_block block[NUM_BLOCKS];
@@ -218,6 +230,8 @@ static bool model_job_started(struct model_block *b)
 			return false;
 		writel(val & ~BIT(0), b->regs + RGA_CMD_CTRL);
 		return true;
+	case BLOCK_AV1:
+		return readl(b->regs + AV1_INTERRUPT) & AV1_DEC_E;
 	}
 	return false;
 }
@@ -230,6 +244,8 @@ static bool model_job_stopped(struct model_block *b)
 		return !(readl(b->regs + VEPU_ENCODE_START) & VEPU_ENCODE_ENABLE);
 	case BLOCK_VDPU:
 		return !(readl(b->regs + VDPU_EN_FLAGS) & VDPU_DEC_E);
+	case BLOCK_AV1:
+		return !(readl(b->regs + AV1_INTERRUPT) & AV1_DEC_E);
 	}
 	/* The RGA is stopped by its reset lines: model_reset_assert(). */
 	return false;
@@ -251,8 +267,10 @@ static u32 model_job_output(struct model_block *b, u8 pattern)
 		model_dma_fill(b, out, len, pattern);
 		return len;
 	case BLOCK_VDPU:
-		/* The start of the decoded picture */
-		out = readl(b->regs + VDPU_DEC_OUT_BASE);
+	case BLOCK_AV1:
+		/* The start of the decoded picture (its luma) */
+		out = readl(b->regs + (b - b->model->block == BLOCK_VDPU ?
+				       VDPU_DEC_OUT_BASE : AV1_TILE_OUT_LU));
 		model_dma_fill(b, out, MODEL_OUTPUT_BYTES, pattern);
 		return MODEL_OUTPUT_BYTES;
 	case BLOCK_RGA:
@@ -305,6 +323,11 @@ static void model_job_status(struct model_block *b, bool error, u32 len)
 		val = readl(b->regs + RGA_INT);
 		val |= error ? RGA_INT_ERROR : RGA_INT_CMD_FINISHED;
 		writel(val, b->regs + RGA_INT);
+		break;
+	case BLOCK_AV1:
+		/* The status shares its register with the start bit. */
+		writel(AV1_INT_IRQ | (error ? AV1_INT_BUS_ERROR : AV1_INT_RDY),
+		       b->regs + AV1_INTERRUPT);
 		break;
 	}
 }
@@ -579,6 +602,7 @@ static const char * const vpu_irq_names[] = { "vepu", "vdpu" };
 static const char * const vpu_clk_names[] = { "aclk", "hclk" };
 static const char * const rga_clk_names[] = { "aclk", "hclk", "sclk" };
 static const char * const rga_reset_names[] = { "core", "axi", "ahb" };
+static const char * const av1_irq_names[] = { "vdpu" };
 
 static const struct model_node model_vpu_node = {
 	.name = "video-codec",
@@ -606,6 +630,20 @@ static const struct model_node model_rga_node = {
 	.resets = { RESET_RGA_CORE, RESET_RGA_AXI, RESET_RGA_AHB },
 	.reset_names = rga_reset_names,
 	.num_resets = 3,
+};
+
+/* As rk3588-base.dtsi has it; hantro-vpu does not need its IOMMU. */
+static const struct model_node model_av1_node = {
+	.name = "video-codec",
+	.compatible = "rockchip,rk3588-av1-vpu",
+	.offset = MODEL_AV1_OFFSET,
+	.size = MODEL_AV1_SIZE,
+	.irqs = { BLOCK_AV1 },
+	.irq_names = av1_irq_names,
+	.num_irqs = 1,
+	.clks = { CLK_AV1_ACLK, CLK_AV1_HCLK },
+	.clk_names = vpu_clk_names,
+	.num_clks = 2,
 };
 
 /* "phandle id" pairs of the model's node, for "clocks" and "resets" */
@@ -677,13 +715,16 @@ static int model_add_block_nodes(struct model *m)
 	of_changeset_init(ocs);
 	m->vpu_np = model_add_node(ocs, &model_vpu_node);
 	m->rga_np = model_add_node(ocs, &model_rga_node);
-	ret = model_apply(ocs, !m->vpu_np || !m->rga_np);
+	m->av1_np = model_add_node(ocs, &model_av1_node);
+	ret = model_apply(ocs, !m->vpu_np || !m->rga_np || !m->av1_np);
 	/* On success the model keeps its references to the nodes. */
 	if (ret) {
 		of_node_put(m->vpu_np);
 		of_node_put(m->rga_np);
+		of_node_put(m->av1_np);
 		m->vpu_np = NULL;
 		m->rga_np = NULL;
+		m->av1_np = NULL;
 	}
 	return ret;
 }
@@ -712,10 +753,12 @@ static int model_add_providers(struct model *m)
 	static const char * const clk_names[NUM_CLKS] = {
 		"rk3399-model-vpu-aclk", "rk3399-model-vpu-hclk",
 		"rk3399-model-rga-aclk", "rk3399-model-rga-hclk",
-		"rk3399-model-rga-sclk",
+		"rk3399-model-rga-sclk", "rk3588-model-av1-aclk",
+		"rk3588-model-av1-hclk",
 	};
 	static const unsigned long clk_rates[NUM_CLKS] = {
 		400000000, 100000000, 400000000, 100000000, 400000000,
+		400000000, 400000000,
 	};
 	int i, ret;
 
@@ -876,6 +919,8 @@ static void model_destroy(struct model *m)
 {
 	int i;
 
+	if (m->av1_created && m->av1_pdev)
+		of_platform_device_destroy(&m->av1_pdev->dev, NULL);
 	if (m->rga_created && m->rga_pdev)
 		of_platform_device_destroy(&m->rga_pdev->dev, NULL);
 	if (m->vpu_created && m->vpu_pdev)
@@ -886,6 +931,7 @@ static void model_destroy(struct model *m)
 		of_changeset_destroy(&m->ocs_blocks);
 		of_node_put(m->vpu_np);
 		of_node_put(m->rga_np);
+		of_node_put(m->av1_np);
 	}
 	if (m->thread)
 		kthread_stop(m->thread);
@@ -910,11 +956,13 @@ static bool model_real_hardware(void)
 {
 	static const char * const compatibles[] = {
 		"rockchip,rk3399-vpu", "rockchip,rk3399-rga",
+		"rockchip,rk3588-av1-vpu",
 	};
 	struct device_node *np;
 	int i;
 
-	if (of_machine_is_compatible("rockchip,rk3399"))
+	if (of_machine_is_compatible("rockchip,rk3399") ||
+	    of_machine_is_compatible("rockchip,rk3588"))
 		return true;
 	for (i = 0; i < ARRAY_SIZE(compatibles); i++) {
 		np = of_find_compatible_node(NULL, NULL, compatibles[i]);
@@ -927,10 +975,13 @@ static bool model_real_hardware(void)
 
 static int __init model_init(void)
 {
-	static const char * const names[NUM_BLOCKS] = { "vepu", "vdpu", "rga" };
+	static const char * const names[NUM_BLOCKS] = {
+		"vepu", "vdpu", "rga", "av1",
+	};
 	static const unsigned int offsets[NUM_BLOCKS] = {
 		/* the VDPU's register offsets include its 0x400 */
 		MODEL_VPU_OFFSET, MODEL_VPU_OFFSET, MODEL_RGA_OFFSET,
+		MODEL_AV1_OFFSET,
 	};
 	struct model *m;
 	int i, ret;
@@ -949,7 +1000,7 @@ static int __init model_init(void)
 		return -ENODEV;
 	}
 	if (model_real_hardware()) {
-		pr_err("vb2-resv-rk3399-model: this machine has a real RK3399 VPU or RGA: the model does not bind here\n");
+		pr_err("vb2-resv-rk3399-model: this machine has a real RK3399 VPU or RGA, or RK3588 AV1 decoder: the model does not bind here\n");
 		return -EEXIST;
 	}
 	if (region_intersects(regs, MODEL_SIZE, IORESOURCE_SYSTEM_RAM,
@@ -1009,14 +1060,16 @@ static int __init model_init(void)
 	}
 	m->vpu_pdev = model_block_device(m->vpu_np, &m->vpu_created);
 	m->rga_pdev = model_block_device(m->rga_np, &m->rga_created);
-	if (!m->vpu_pdev || !m->rga_pdev) {
+	m->av1_pdev = model_block_device(m->av1_np, &m->av1_created);
+	if (!m->vpu_pdev || !m->rga_pdev || !m->av1_pdev) {
 		ret = -ENODEV;
 		goto err;
 	}
 
 	the_model = m;
-	pr_info("vb2-resv-rk3399-model: a TEST FIXTURE models the RK3399 VPU at %#lx and RGA at %#lx\n",
-		regs + MODEL_VPU_OFFSET, regs + MODEL_RGA_OFFSET);
+	pr_info("vb2-resv-rk3399-model: a TEST FIXTURE models the RK3399 VPU at %#lx and RGA at %#lx, the RK3588 AV1 decoder at %#lx\n",
+		regs + MODEL_VPU_OFFSET, regs + MODEL_RGA_OFFSET,
+		regs + MODEL_AV1_OFFSET);
 	return 0;
 err:
 	model_destroy(m);
@@ -1031,5 +1084,5 @@ static void __exit model_exit(void)
 module_init(model_init);
 module_exit(model_exit);
 
-MODULE_DESCRIPTION("Test fixture: a register-level RK3399 VPU and RGA for hantro-vpu and rockchip-rga in a VM");
+MODULE_DESCRIPTION("Test fixture: a register-level RK3399 VPU and RGA, and RK3588 AV1 decoder, for hantro-vpu and rockchip-rga in a VM");
 MODULE_LICENSE("GPL");

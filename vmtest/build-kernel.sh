@@ -86,17 +86,20 @@ fi
 
 # rockchip-rga as patch 3 has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/), and hantro-vpu as the series has it,
-# but for the VDPU2 fix in patches/fixes/ (reverted): the guest shows the
-# tests of both failing with them.
+# but for its two fixes in patches/fixes/ (the VDPU2 one reverted, the AV1
+# one undone by vmtest/negative/): the guest shows the tests of all three
+# failing with them.
 negative=$CACHE/negative-drivers
 neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
-vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch)
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$vdpu2_fix" | cut -d' ' -f1 | tr '\n' ' ')$kver"
+neg_av1=$VMTEST_DIR/negative/hantro-av1-finishes-twice.diff
+vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch 2>/dev/null) ||
+	die "no $PATCHES/fixes/0003-media-verisilicon-rockchip-*.patch: the VDPU2 fix, whose revert the negative hantro-vpu needs"
+key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" | cut -d' ' -f1 | tr '\n' ' ')$kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
      [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
      [ ! -f "$STAGE/negative/hantro-vpu.ko" ]; }; then
-	say "building rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without the VDPU2 fix"
+	say "building rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes"
 	rm -rf "$negative" "$STAGE/negative"
 	mkdir -p "$negative" "$STAGE/negative"
 	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
@@ -105,6 +108,8 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 		die "$neg_diff does not apply to the series' rga.c: update it with patch 3"
 	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
 		die "$vdpu2_fix does not revert from the series' hantro"
+	patch -d "$negative" -p1 -F0 --quiet <"$neg_av1" ||
+		die "$neg_av1 does not apply to the series' hantro: update it with patch 2"
 	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
 	logged negative-hantro.log kmake M="$negative/drivers/media/platform/verisilicon" modules
 	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \

@@ -15,6 +15,10 @@
  * unbinding it mid-job signals the job's fence and leaves nothing that the
  * files still open use freed (patches/fixes/).
  *
+ * The fixture av1 tests a fix of hantro's (patches/fixes/) on the block it
+ * is in, the RK3588's AV1 decoder, which the model has too: a frame that
+ * the run op rejects fails its own job once, and no other job with it.
+ *
  * In a VM the blocks are the register model vb2-resv-rk3399-model, whose
  * debugfs directory sets each block's job latency, outcome (done, error,
  * hang) and the byte it writes into the destination. On the board, with the
@@ -24,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -86,7 +91,7 @@ FIXTURE_VARIANT_ADD(rk3399, hantro_jpeg_enc) {
 
 FIXTURE_VARIANT_ADD(rk3399, hantro_mpeg2_dec) {
 	.driver = "hantro-vpu",
-	.card = "-dec",
+	.card = "rk3399-vpu-dec",
 	.block = "vdpu",
 	.request = true,
 	.out_fourcc = V4L2_PIX_FMT_MPEG2_SLICE,
@@ -125,29 +130,95 @@ static int model_get(FIXTURE_DATA(rk3399) *self, const char *file)
 		SKIP(return, "needs the register model to slow, fail or hang a job: in a VM, modprobe vb2-resv-rk3399-model regs=<addr>"); \
 } while (0)
 
-/* The media device of @driver, for MEDIA_IOC_REQUEST_ALLOC. */
-static int open_media(const char *driver)
+/* Does media device @fd have an interface for device node @rdev? */
+static bool media_has_devnode(int fd, dev_t rdev)
 {
-	struct media_device_info info;
+	struct media_v2_topology topo = { 0 };
+	struct media_v2_interface *intf;
+	bool found = false;
+	__u32 i;
+
+	if (ioctl(fd, MEDIA_IOC_G_TOPOLOGY, &topo) || !topo.num_interfaces)
+		return false;
+	intf = calloc(topo.num_interfaces, sizeof(*intf));
+	if (!intf)
+		return false;
+	topo.ptr_interfaces = (uintptr_t)intf;
+	if (!ioctl(fd, MEDIA_IOC_G_TOPOLOGY, &topo)) {
+		for (i = 0; i < topo.num_interfaces && !found; i++)
+			found = intf[i].devnode.major == major(rdev) &&
+				intf[i].devnode.minor == minor(rdev);
+	}
+	free(intf);
+	return found;
+}
+
+/*
+ * The media device of video node @video_fd, for MEDIA_IOC_REQUEST_ALLOC:
+ * one driver may have several (hantro-vpu has one per block).
+ */
+static int open_media(int video_fd)
+{
+	struct stat st;
 	char path[32];
 	int i, fd;
 
+	if (fstat(video_fd, &st))
+		return -errno;
 	for (i = 0; i < 64; i++) {
 		snprintf(path, sizeof(path), "/dev/media%d", i);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		memset(&info, 0, sizeof(info));
-		if (!ioctl(fd, MEDIA_IOC_DEVICE_INFO, &info) &&
-		    !strncmp(info.driver, driver, sizeof(info.driver)))
+		if (media_has_devnode(fd, st.st_rdev))
 			return fd;
 		close(fd);
 	}
 	return -ENOENT;
 }
 
+/* Set @count controls in request @req: 0 or a negative errno. */
+static int set_request_controls(int fd, int req, struct v4l2_ext_control *ctrls,
+				unsigned int count)
+{
+	struct v4l2_ext_controls ext = {
+		.which = V4L2_CTRL_WHICH_REQUEST_VAL,
+		.count = count,
+		.request_fd = req,
+		.controls = ctrls,
+	};
+
+	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &ext) ? -errno : 0;
+}
+
+/*
+ * Queue OUTPUT buffer @index of @dev in a new request whose controls
+ * @set_controls sets (with @arg): how stateless decoders take a frame.
+ */
+static int queue_in_request(struct __test_metadata *_metadata,
+			    struct m2m_dev *dev, int media, unsigned int index,
+			    int (*set_controls)(int fd, int req, bool arg),
+			    bool arg)
+{
+	int req, ret;
+
+	if (ioctl(media, MEDIA_IOC_REQUEST_ALLOC, &req))
+		return -errno;
+	ret = set_controls(dev->fd, req, arg);
+	if (ret) {
+		TH_LOG("VIDIOC_S_EXT_CTRLS(request): %s", strerror(-ret));
+	} else {
+		ret = m2m_qbuf_request(dev, &dev->out, index, req);
+		if (!ret && ioctl(req, MEDIA_REQUEST_IOC_QUEUE))
+			ret = -errno;
+	}
+	/* The queued request lives on without this fd. */
+	close(req);
+	return ret;
+}
+
 /* The three MPEG-2 controls of one intra frame, set in request @req. */
-static int set_mpeg2_controls(int fd, int req)
+static int set_mpeg2_controls(int fd, int req, bool unused)
 {
 	struct v4l2_ctrl_mpeg2_sequence seq = {
 		.horizontal_size = WIDTH,
@@ -172,15 +243,10 @@ static int set_mpeg2_controls(int fd, int req)
 		{ .id = V4L2_CID_STATELESS_MPEG2_QUANTISATION,
 		  .size = sizeof(quant), .ptr = &quant },
 	};
-	struct v4l2_ext_controls ext = {
-		.which = V4L2_CTRL_WHICH_REQUEST_VAL,
-		.count = 3,
-		.request_fd = req,
-		.controls = ctrls,
-	};
 
+	(void)unused;
 	memset(&quant, 16, sizeof(quant));
-	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &ext) ? -errno : 0;
+	return set_request_controls(fd, req, ctrls, 3);
 }
 
 /*
@@ -191,7 +257,7 @@ static int queue_job(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(rk3399) *self,
 		     const FIXTURE_VARIANT(rk3399) *variant, bool output_only)
 {
-	int req, ret;
+	int ret;
 
 	if (!output_only) {
 		ret = m2m_qbuf(&self->dev, &self->dev.cap, 0);
@@ -200,20 +266,8 @@ static int queue_job(struct __test_metadata *_metadata,
 	}
 	if (!variant->request)
 		return m2m_qbuf(&self->dev, &self->dev.out, 0);
-
-	if (ioctl(self->media, MEDIA_IOC_REQUEST_ALLOC, &req))
-		return -errno;
-	ret = set_mpeg2_controls(self->dev.fd, req);
-	if (ret) {
-		TH_LOG("VIDIOC_S_EXT_CTRLS(MPEG-2, request): %s", strerror(-ret));
-	} else {
-		ret = m2m_qbuf_request(&self->dev, &self->dev.out, 0, req);
-		if (!ret && ioctl(req, MEDIA_REQUEST_IOC_QUEUE))
-			ret = -errno;
-	}
-	/* The queued request lives on without this fd. */
-	close(req);
-	return ret;
+	return queue_in_request(_metadata, &self->dev, self->media, 0,
+				set_mpeg2_controls, false);
 }
 
 /* Dequeue both buffers of the job; returns the CAPTURE buffer's flags. */
@@ -308,8 +362,8 @@ FIXTURE_SETUP(rk3399)
 	ASSERT_EQ(variant->cap_fourcc, dev->cap.fourcc);
 
 	if (variant->request) {
-		self->media = open_media(driver);
-		ASSERT_LE(0, self->media) TH_LOG("no media device of %s", driver);
+		self->media = open_media(dev->fd);
+		ASSERT_LE(0, self->media) TH_LOG("no media device of %s", dev->path);
 	}
 
 	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->out, 1)) TH_LOG("%s", m2m_strerror());
@@ -624,6 +678,242 @@ TEST_F(rk3399, unbind_mid_job_then_close)
 	ASSERT_EQ(0, m2m_open_card(&self->dev, variant->driver, variant->card))
 		TH_LOG("%s does not open after binding again: %s", variant->driver,
 		       m2m_strerror());
+}
+
+/*
+ * hantro-vpu's AV1 decoder, the RK3588's VPU981, which the model has too.
+ * The run op rejects a frame whose tile info names more tiles than the
+ * request has tile group entries; that job must fail alone. Its error path
+ * used to finish the job, and device_run() then finished it again, taking
+ * the next job's buffers (patches/fixes/).
+ */
+#define AV1_CARD	"rk3588-av1-vpu-dec"
+#define AV1_BLOCK	MODEL_DEBUGFS "/av1"
+
+FIXTURE(av1) {
+	struct m2m_dev dev;
+	int media;
+	int cap_dmabuf;		/* EXPBUF of CAPTURE buffer 1, the second job's */
+	int timeline;		/* sw_sync: a reader of that buffer */
+	pid_t rescue;
+};
+
+/* The sequence, frame and tile group controls of a 64x64 key frame. */
+static int set_av1_controls(int fd, int req, bool too_many_tiles)
+{
+	struct v4l2_ctrl_av1_sequence seq = {
+		.flags = V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_X |
+			 V4L2_AV1_SEQUENCE_FLAG_SUBSAMPLING_Y,
+		.order_hint_bits = 7,
+		.bit_depth = 8,
+		.max_frame_width_minus_1 = WIDTH - 1,
+		.max_frame_height_minus_1 = HEIGHT - 1,
+	};
+	struct v4l2_ctrl_av1_tile_group_entry tge = { .tile_size = 1024 };
+	struct v4l2_ctrl_av1_frame frame = {
+		.tile_info = {
+			/* one tile, or two of which user space gives one */
+			.tile_cols = too_many_tiles ? 2 : 1,
+			.tile_rows = 1,
+			.mi_col_starts = { 0, WIDTH / 4 },
+			.mi_row_starts = { 0, HEIGHT / 4 },
+		},
+		.superres_denom = 8,
+		.primary_ref_frame = 7,		/* none */
+		.flags = V4L2_AV1_FRAME_FLAG_SHOW_FRAME |
+			 V4L2_AV1_FRAME_FLAG_SHOWABLE_FRAME,
+		.frame_type = V4L2_AV1_KEY_FRAME,
+		.upscaled_width = WIDTH,
+		.frame_width_minus_1 = WIDTH - 1,
+		.frame_height_minus_1 = HEIGHT - 1,
+		.render_width_minus_1 = WIDTH - 1,
+		.render_height_minus_1 = HEIGHT - 1,
+		.refresh_frame_flags = 0xff,
+	};
+	struct v4l2_ext_control ctrls[3] = {
+		{ .id = V4L2_CID_STATELESS_AV1_SEQUENCE,
+		  .size = sizeof(seq), .ptr = &seq },
+		{ .id = V4L2_CID_STATELESS_AV1_FRAME,
+		  .size = sizeof(frame), .ptr = &frame },
+		{ .id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+		  .size = sizeof(tge), .ptr = &tge },
+	};
+
+	return set_request_controls(fd, req, ctrls, 3);
+}
+
+/* Queue CAPTURE buffer @index and OUTPUT buffer @index in a request. */
+static int queue_av1_job(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(av1) *self, unsigned int index,
+			 bool too_many_tiles)
+{
+	int ret;
+
+	ret = m2m_qbuf(&self->dev, &self->dev.cap, index);
+	if (ret)
+		return ret;
+	return queue_in_request(_metadata, &self->dev, self->media, index,
+				set_av1_controls, too_many_tiles);
+}
+
+static int av1_model_get(const char *file)
+{
+	char path[160];
+	int val;
+
+	snprintf(path, sizeof(path), AV1_BLOCK "/%s", file);
+	return read_int_file(path, &val) ? -1 : val;
+}
+
+/* Is the device behind video node @fd runtime-suspended? */
+static bool runtime_suspended(int fd)
+{
+	char path[128], s[32] = "";
+	struct stat st;
+	ssize_t n;
+	int f;
+
+	if (fstat(fd, &st))
+		return false;
+	snprintf(path, sizeof(path),
+		 "/sys/dev/char/%u:%u/device/power/runtime_status",
+		 major(st.st_rdev), minor(st.st_rdev));
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, s, sizeof(s) - 1);
+	close(f);
+	return n > 0 && !strncmp(s, "suspended", 9);
+}
+
+FIXTURE_SETUP(av1)
+{
+	struct m2m_dev *dev = &self->dev;
+	char path[160];
+	int ret, i;
+
+	self->media = -1;
+	self->cap_dmabuf = -1;
+	self->timeline = -1;
+	self->rescue = -1;
+	ret = m2m_open_card(dev, "hantro-vpu", AV1_CARD);
+	if (ret == -ENOENT)
+		SKIP(return, "no RK3588 AV1 decoder (hantro-vpu " AV1_CARD "): in a VM the register model has one");
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	if (access(AV1_BLOCK, F_OK))
+		SKIP(return, "needs the register model's AV1 decoder, not a real one, to see which jobs reach the block");
+	self->timeline = sw_sync_timeline_open();
+	if (self->timeline == -ENOENT)
+		SKIP(return, "no sw_sync (CONFIG_SW_SYNC, debugfs)");
+	ASSERT_LE(0, self->timeline);
+
+	snprintf(path, sizeof(path), AV1_BLOCK "/mode");
+	ASSERT_EQ(0, write_file(path, "0"));
+	snprintf(path, sizeof(path), AV1_BLOCK "/latency_ms");
+	ASSERT_EQ(0, write_file(path, "0"));
+	snprintf(path, sizeof(path), AV1_BLOCK "/pattern");
+	ASSERT_EQ(0, write_file(path, "90"));	/* 0x5a */
+
+	ASSERT_EQ(0, m2m_set_formats(dev, V4L2_PIX_FMT_AV1_FRAME,
+				     V4L2_PIX_FMT_NV12_4L4, WIDTH, HEIGHT))
+		TH_LOG("%s", m2m_strerror());
+	self->media = open_media(dev->fd);
+	ASSERT_LE(0, self->media) TH_LOG("no media device of %s", dev->path);
+	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->out, 2)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->cap, 2)) TH_LOG("%s", m2m_strerror());
+	for (i = 0; i < 2; i++) {
+		memset(dev->out.bufs[i].map[0], 0x80, dev->out.bufs[i].length[0]);
+		dev->out.bufs[i].bytesused[0] = 1024;
+		memset(dev->cap.bufs[i].map[0], 0xa5, dev->cap.bufs[i].length[0]);
+	}
+	ASSERT_EQ(0, m2m_streamon(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_streamon(dev, &dev->cap)) TH_LOG("%s", m2m_strerror());
+	self->cap_dmabuf = m2m_expbuf(dev, &dev->cap, 1, 0, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->cap_dmabuf) TH_LOG("%s", m2m_strerror());
+}
+
+FIXTURE_TEARDOWN(av1)
+{
+	if (self->rescue > 0)
+		sw_sync_rescue_cancel(self->rescue);
+	if (self->cap_dmabuf >= 0)
+		close(self->cap_dmabuf);
+	if (self->media >= 0)
+		close(self->media);
+	m2m_close(&self->dev);
+	if (self->timeline >= 0)
+		close(self->timeline);
+}
+
+/*
+ * Job 0 names two tiles and gives one: the run op rejects it. Job 1 is a
+ * good frame, held back by a reader's fence on its CAPTURE buffer (as a
+ * compositor still showing it), so that it cannot start before job 0 has
+ * failed. Job 0 fails, without reaching the block; job 1 stays queued until
+ * the reader is done, then decodes. And the device is let go: the runtime
+ * PM reference device_run() took for the failed job is dropped.
+ */
+TEST_F(av1, rejected_frame_fails_only_its_job)
+{
+	struct m2m_buf_state st;
+	int jobs, sync_fd, ret, i;
+	size_t n = 0;
+	uint8_t *p;
+	bool idle;
+
+	jobs = av1_model_get("jobs");
+	sync_fd = sw_sync_fence(self->timeline, 1);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_EQ(0, dmabuf_import_sync_file(self->cap_dmabuf, sync_fd,
+					     DMA_BUF_SYNC_READ));
+	close(sync_fd);
+	self->rescue = sw_sync_rescue(self->timeline, 1, 20000);
+	ASSERT_LT(0, self->rescue);
+
+	ASSERT_EQ(0, queue_av1_job(_metadata, self, 0, true));
+	ASSERT_EQ(0, queue_av1_job(_metadata, self, 1, false));
+
+	ASSERT_EQ(0, m2m_dqbuf(&self->dev, &self->dev.cap, &st, 5000))
+		TH_LOG("the rejected frame's job did not end: %s", m2m_strerror());
+	EXPECT_EQ(0U, st.index);
+	EXPECT_TRUE(!!(st.flags & V4L2_BUF_FLAG_ERROR))
+		TH_LOG("a frame the driver rejects came back without an error");
+	ASSERT_EQ(0, m2m_dqbuf(&self->dev, &self->dev.out, &st, 2000));
+	EXPECT_EQ(0U, st.index);
+
+	/* Job 1 waits for the reader: nothing may come back for it yet. */
+	ret = m2m_dqbuf(&self->dev, &self->dev.cap, &st, 500);
+	EXPECT_EQ(-ETIMEDOUT, ret)
+		TH_LOG("the failed job was finished twice: it took job 1's CAPTURE buffer %u (flags %#x) with it",
+		       st.index, st.flags);
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1));
+
+	if (ret == -ETIMEDOUT) {
+		ASSERT_EQ(0, m2m_dqbuf(&self->dev, &self->dev.cap, &st, 5000))
+			TH_LOG("job 1 did not end: %s", m2m_strerror());
+		EXPECT_EQ(1U, st.index);
+		EXPECT_FALSE(!!(st.flags & V4L2_BUF_FLAG_ERROR))
+			TH_LOG("job 1 failed");
+		ASSERT_EQ(0, m2m_dqbuf(&self->dev, &self->dev.out, &st, 2000));
+		EXPECT_FALSE(!!(st.flags & V4L2_BUF_FLAG_ERROR));
+	}
+	/* Only job 1 reached the block, and wrote its frame. */
+	EXPECT_EQ(jobs + 1, av1_model_get("jobs"));
+	p = self->dev.cap.bufs[1].map[0];
+	ASSERT_EQ(0, dmabuf_sync(self->cap_dmabuf,
+				 DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
+	for (i = 0; i < 4096; i++)
+		n += p[i] == 0x5a;
+	dmabuf_sync(self->cap_dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	EXPECT_EQ(4096UL, n) TH_LOG("job 1's frame is not in its CAPTURE buffer");
+
+	/* hantro suspends 100 ms after its last job: PM references dropped */
+	for (i = 0, idle = false; i < 40 && !idle; i++) {
+		usleep(50000);
+		idle = runtime_suspended(self->dev.fd);
+	}
+	EXPECT_TRUE(idle)
+		TH_LOG("the decoder is not runtime-suspended 2 s after its last job: a PM reference leaked");
 }
 
 TEST_HARNESS_MAIN

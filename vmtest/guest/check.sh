@@ -29,7 +29,7 @@ modprobe hantro-vpu
 result $? "modprobe hantro-vpu (probes on the model)"
 modprobe rockchip-rga
 result $? "modprobe rockchip-rga (probes on the model)"
-rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga"
+rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,rk3588-av1-vpu-dec"
 
 # Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its
@@ -129,10 +129,11 @@ grep -q '^not ok [0-9]* rk3399\.rga\.watchdog_keeps_interrupt_handler_off_reset'
 result $? "without its wait for the interrupt handler, rga's handler runs while the watchdog holds the block in reset (rk3399_fences fails)"
 rmmod rockchip-rga
 result $? "rmmod rockchip-rga without its watchdog's wait for the interrupt handler"
-# hantro-vpu as the series has it, but for the VDPU2 fix in patches/fixes/:
-# the MPEG-2 decoder completes a job whose status reports an error as done.
+# hantro-vpu as the series has it, but for its two fixes in patches/fixes/:
+# the MPEG-2 decoder completes a job whose status reports an error as done,
+# and the AV1 decoder finishes a job whose run op failed twice.
 insmod "$VMTEST_STAGE/negative/hantro-vpu.ko"
-result $? "insmod hantro-vpu without the VDPU2 fix"
+result $? "insmod hantro-vpu without the VDPU2 and AV1 fixes"
 "$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
 	-r rk3399.hantro_mpeg2_dec.error_status_reaches_fence 2>&1 |
 	cat > "$OUT/rk3399_fences-hantro-no-vdpu2-fix.log"
@@ -141,8 +142,16 @@ grep -q '^not ok [0-9]* rk3399\.hantro_mpeg2_dec\.error_status_reaches_fence' \
 	grep -q 'hantro-vpu completed a job whose status reported an error' \
 		"$OUT/rk3399_fences-hantro-no-vdpu2-fix.log"
 result $? "without the VDPU2 fix, hantro's MPEG-2 decoder completes a job whose status reported an error as done (rk3399_fences fails)"
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r av1.rejected_frame_fails_only_its_job 2>&1 |
+	cat > "$OUT/rk3399_fences-hantro-no-av1-fix.log"
+grep -q '^not ok [0-9]* av1\.rejected_frame_fails_only_its_job' \
+	"$OUT/rk3399_fences-hantro-no-av1-fix.log" &&
+	grep -q 'the failed job was finished twice' \
+		"$OUT/rk3399_fences-hantro-no-av1-fix.log"
+result $? "without the AV1 fix, a job whose AV1 run op fails is finished twice, the second time with the next job's buffers (rk3399_fences fails)"
 rmmod hantro-vpu
-result $? "rmmod hantro-vpu without the VDPU2 fix"
+result $? "rmmod hantro-vpu without the VDPU2 and AV1 fixes"
 modprobe -r vb2-resv-rk3399-model
 result $? "modprobe -r vb2-resv-rk3399-model"
 
