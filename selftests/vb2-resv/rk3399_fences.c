@@ -826,8 +826,6 @@ FIXTURE_SETUP(av1)
 		dev->out.bufs[i].bytesused[0] = 1024;
 		memset(dev->cap.bufs[i].map[0], 0xa5, dev->cap.bufs[i].length[0]);
 	}
-	ASSERT_EQ(0, m2m_streamon(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, m2m_streamon(dev, &dev->cap)) TH_LOG("%s", m2m_strerror());
 	self->cap_dmabuf = m2m_expbuf(dev, &dev->cap, 1, 0, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->cap_dmabuf) TH_LOG("%s", m2m_strerror());
 }
@@ -849,9 +847,11 @@ FIXTURE_TEARDOWN(av1)
  * Job 0 names two tiles and gives one: the run op rejects it. Job 1 is a
  * good frame, held back by a reader's fence on its CAPTURE buffer (as a
  * compositor still showing it), so that it cannot start before job 0 has
- * failed. Job 0 fails, without reaching the block; job 1 stays queued until
- * the reader is done, then decodes. And the device is let go: the runtime
- * PM reference device_run() took for the failed job is dropped.
+ * failed. Both are queued before STREAMON, so that job 0 fails with job 1
+ * queued behind it. Job 0 fails, without reaching the block; job 1 stays
+ * queued until the reader is done, then decodes. And the device is let
+ * go: the runtime PM reference device_run() took for the failed job is
+ * dropped.
  */
 TEST_F(av1, rejected_frame_fails_only_its_job)
 {
@@ -872,6 +872,10 @@ TEST_F(av1, rejected_frame_fails_only_its_job)
 
 	ASSERT_EQ(0, queue_av1_job(_metadata, self, 0, true));
 	ASSERT_EQ(0, queue_av1_job(_metadata, self, 1, false));
+	ASSERT_EQ(0, m2m_streamon(&self->dev, &self->dev.out))
+		TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_streamon(&self->dev, &self->dev.cap))
+		TH_LOG("%s", m2m_strerror());
 
 	ASSERT_EQ(0, m2m_dqbuf(&self->dev, &self->dev.cap, &st, 5000))
 		TH_LOG("the rejected frame's job did not end: %s", m2m_strerror());
