@@ -92,7 +92,7 @@ key=$({
 	aarch64-linux-gnu-gcc --version | head -n 1
 	"$sparse" --version
 	"$spatch" --version 2>&1 | head -n 1
-	cat "$VMTEST_DIR/fetch-cocci.sh" "$VMTEST_DIR/coccicheck-each"
+	cat "$VMTEST_DIR/fetch-cocci.sh" "$VMTEST_DIR/coccicheck-batch" "$VMTEST_DIR/cocci-collect"
 } | sha256sum | cut -d' ' -f1)
 
 # finish ARGS: the end; without a TAP-FILE argument, the summary decides.
@@ -289,20 +289,23 @@ check_sparse() {
 }
 
 # coccinelle, as the kernel documents it for single files (make C=1
-# CHECK=scripts/coccicheck MODE=report dir/file.o), through
-# vmtest/coccicheck-each: every semantic patch of scripts/coccinelle but the
-# two with OCaml rules (sid's spatch cannot compile them without ocamlopt),
-# each through scripts/coccicheck. The reports of each .c file of the series
+# CHECK=scripts/coccicheck MODE=report dir/file.o), with the options
+# scripts/coccicheck gives spatch, but through vmtest/coccicheck-batch: every
+# semantic patch of scripts/coccinelle with a report mode but the two with
+# OCaml rules (sid's spatch cannot compile them without ocamlopt), each run
+# once on all the files to check, each file processed alone. kbuild compiles
+# the files first with vmtest/cocci-collect as its checker, which notes the
+# include options spatch needs. The reports of each .c file of the series
 # are kept in $tmp/cocci/, from the base on; a patch is checked on the files
 # it touches, against what they had before it. A file's reports are cached
 # by its content, the headers the series changed so far and the tools.
 cocci_tools=$({ "$spatch" --version 2>&1 | head -n 1
-	cat "$VMTEST_DIR/coccicheck-each" "$VMTEST_DIR/fetch-cocci.sh"
+	cat "$VMTEST_DIR/coccicheck-batch" "$VMTEST_DIR/cocci-collect" "$VMTEST_DIR/fetch-cocci.sh"
 	git -C "$TREE" rev-parse 'vmtest-base^{tree}'; } | sha256sum | cut -d' ' -f1)
 # cocci_run FILE...: refresh $tmp/cocci/FILE for each FILE that exists.
 cocci_run() {
 	local f k build=$CACHE/build-series-x86_64 log=$logs/cocci.log store=$CACHE/cocci-reports
-	local -a objs=() todo=()
+	local -a objs=() todo=() abs=()
 	mkdir -p "$store"
 	for f; do
 		[ -f "$st/$f" ] || continue
@@ -314,15 +317,23 @@ cocci_run() {
 		else
 			todo+=("$f:$k")
 			objs+=("${f%.c}.o")
+			abs+=("$st/$f")
 			rm -f "$build/${f%.c}.o"
 		fi
 	done
 	[ ${#objs[@]} -gt 0 ] || return 0
 	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
 		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
-	make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=1 CHECK="$VMTEST_DIR/coccicheck-each" \
-		MODE=report SPATCH="$spatch" "${objs[@]}" >"$log" 2>&1 ||
+	rm -f "$tmp/cocci-files" "$tmp/cocci-files.inc"
+	COCCI_COLLECT=$tmp/cocci-files make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=1 \
+		CHECK="$VMTEST_DIR/cocci-collect" "${objs[@]}" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" | diag; return 1; }
+	if [ ! -s "$tmp/cocci-files.inc" ]; then
+		echo "kbuild compiled none of ${objs[*]}: no include options for spatch" | diag
+		return 1
+	fi
+	SPATCH=$spatch "$VMTEST_DIR/coccicheck-batch" "$st" "$build" "$tmp/cocci-files.inc" \
+		"${abs[@]}" >>"$log" 2>&1 || { tail -n 20 "$log" | diag; return 1; }
 	for f in "${todo[@]}"; do
 		k=${f##*:}
 		f=${f%:*}
