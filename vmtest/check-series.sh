@@ -9,8 +9,8 @@
 #   - add no sparse warning (Debian sid's sparse, C=2 on x86_64) to the .c
 #     files of the series: each patch is compared with the state before it,
 #   - add no coccinelle report (Debian sid's spatch, the semantic patches of
-#     scripts/coccinelle in report mode, through scripts/coccicheck, on the
-#     .c files the patch touches) to those files,
+#     scripts/coccinelle in report mode with the options scripts/coccicheck
+#     gives them, each once on the .c files the patch touches) to those files,
 #   - build vmlinux and modules for x86_64 (x86_64-series.config: every
 #     hantro variant and rockchip-rga via COMPILE_TEST, lockdep) and arm64
 #     (arm64-series.config: RK3399 as defconfig builds it), with no warning,
@@ -360,7 +360,7 @@ check_cocci() {
 	else
 		rc=1
 	fi
-	check $rc "series $id: coccinelle (scripts/coccinelle through scripts/coccicheck, report mode) finds nothing new in the ${#files[@]} .c file(s) it touches"
+	check $rc "series $id: coccinelle (scripts/coccinelle in report mode, with the options of scripts/coccicheck) finds nothing new in the ${#files[@]} .c file(s) it touches"
 }
 say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
 sparse_run "$tmp/sparse-before" || die "sparse does not run on the base (log: $logs/sparse.log)"
