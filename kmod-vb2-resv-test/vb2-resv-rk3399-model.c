@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A register-level stand-in for the RK3399 VPU (VEPU2/VDPU2) and RGA, so that
- * the real hantro-vpu and rockchip-rga drivers probe, run jobs, take
- * interrupts and reset the blocks in a virtual machine; and for one block of
+ * A register-level stand-in for the RK3399 VPU (VEPU2/VDPU2), video decoder
+ * (rkvdec) and RGA, so that the real hantro-vpu, rockchip-vdec and
+ * rockchip-rga drivers probe, run jobs, take interrupts and reset or stop
+ * the blocks in a virtual machine; and for one block of
  * another SoC, the RK3588's AV1 decoder (VPU981, hantro-vpu too), for a fix
  * of hantro's that its error path needs.
  *
@@ -53,6 +54,8 @@
 #define MODEL_RGA_SIZE		SZ_64K
 #define MODEL_AV1_OFFSET	SZ_32K
 #define MODEL_AV1_SIZE		0x800
+#define MODEL_VDEC_OFFSET	SZ_16K
+#define MODEL_VDEC_SIZE		0x480
 #define MODEL_PHANDLE		0x7e5a3399
 
 /* VEPU2, from drivers/media/platform/verisilicon/rockchip_vpu2_regs.h */
@@ -85,6 +88,15 @@
 #define AV1_INT_BUS_ERROR	BIT(13)
 #define AV1_TILE_OUT_LU		0x104	/* swreg 65 */
 
+/* RK3399 rkvdec, from drivers/media/platform/rockchip/rkvdec/rkvdec-regs.h */
+#define VDEC_INTERRUPT		0x004	/* also the start bit */
+#define VDEC_DEC_E		BIT(0)
+#define VDEC_IRQ_DIS		BIT(4)
+#define VDEC_IRQ		BIT(8)
+#define VDEC_RDY_STA		BIT(12)
+#define VDEC_ERR_STA		BIT(14)
+#define VDEC_DECOUT_BASE	0x01c
+
 /* RGA2, from drivers/media/platform/rockchip/rga/rga-hw.h */
 #define RGA_CMD_CTRL		0x0004
 #define RGA_CMD_BASE		0x0008
@@ -106,13 +118,16 @@ enum model_mode {
 	MODEL_HANG = 2,		/* no interrupt until the driver resets */
 };
 
-enum model_block_id { BLOCK_VEPU, BLOCK_VDPU, BLOCK_RGA, BLOCK_AV1, NUM_BLOCKS };
+enum model_block_id {
+	BLOCK_VEPU, BLOCK_VDPU, BLOCK_RGA, BLOCK_AV1, BLOCK_VDEC, NUM_BLOCKS
+};
 
 enum model_reset_id { RESET_RGA_CORE, RESET_RGA_AXI, RESET_RGA_AHB, NUM_RESETS };
 
 enum model_clk_id {
 	CLK_VPU_ACLK, CLK_VPU_HCLK, CLK_RGA_ACLK, CLK_RGA_HCLK, CLK_RGA_SCLK,
-	CLK_AV1_ACLK, CLK_AV1_HCLK, NUM_CLKS
+	CLK_AV1_ACLK, CLK_AV1_HCLK, CLK_VDEC_AXI, CLK_VDEC_AHB, CLK_VDEC_CABAC,
+	CLK_VDEC_CORE, NUM_CLKS
 };
 
 struct model;
@@ -142,12 +157,12 @@ struct model_block {
 struct model {
 	void __iomem *base;
 	struct of_changeset ocs_model, ocs_blocks;
-	struct device_node *np, *vpu_np, *rga_np, *av1_np;
+	struct device_node *np, *vpu_np, *rga_np, *av1_np, *vdec_np;
 	struct irq_domain *domain;
 	struct clk_hw_onecell_data *clks;
 	struct reset_controller_dev rcdev;
-	struct platform_device *vpu_pdev, *rga_pdev, *av1_pdev;
-	bool vpu_created, rga_created, av1_created;
+	struct platform_device *vpu_pdev, *rga_pdev, *av1_pdev, *vdec_pdev;
+	bool vpu_created, rga_created, av1_created, vdec_created;
 	struct task_struct *thread;
 	struct dentry *debugfs;
 	struct model_block block[NUM_BLOCKS];
@@ -232,6 +247,8 @@ static bool model_job_started(struct model_block *b)
 		return true;
 	case BLOCK_AV1:
 		return readl(b->regs + AV1_INTERRUPT) & AV1_DEC_E;
+	case BLOCK_VDEC:
+		return readl(b->regs + VDEC_INTERRUPT) & VDEC_DEC_E;
 	}
 	return false;
 }
@@ -246,10 +263,20 @@ static bool model_job_stopped(struct model_block *b)
 		return !(readl(b->regs + VDPU_EN_FLAGS) & VDPU_DEC_E);
 	case BLOCK_AV1:
 		return !(readl(b->regs + AV1_INTERRUPT) & AV1_DEC_E);
+	case BLOCK_VDEC:
+		/* rkvdec's watchdog writes the interrupt disable bit alone */
+		return !(readl(b->regs + VDEC_INTERRUPT) & VDEC_DEC_E);
 	}
 	/* The RGA is stopped by its reset lines: model_reset_assert(). */
 	return false;
 }
+
+/* Where the decoders' registers hold the address of the decoded picture */
+static const unsigned int model_dec_out[NUM_BLOCKS] = {
+	[BLOCK_VDPU] = VDPU_DEC_OUT_BASE,
+	[BLOCK_AV1] = AV1_TILE_OUT_LU,
+	[BLOCK_VDEC] = VDEC_DECOUT_BASE,
+};
 
 /* Write the job's output where the driver told the block to. No lock held. */
 static u32 model_job_output(struct model_block *b, u8 pattern)
@@ -268,9 +295,9 @@ static u32 model_job_output(struct model_block *b, u8 pattern)
 		return len;
 	case BLOCK_VDPU:
 	case BLOCK_AV1:
+	case BLOCK_VDEC:
 		/* The start of the decoded picture (its luma) */
-		out = readl(b->regs + (b - b->model->block == BLOCK_VDPU ?
-				       VDPU_DEC_OUT_BASE : AV1_TILE_OUT_LU));
+		out = readl(b->regs + model_dec_out[b - b->model->block]);
 		model_dma_fill(b, out, MODEL_OUTPUT_BYTES, pattern);
 		return MODEL_OUTPUT_BYTES;
 	case BLOCK_RGA:
@@ -328,6 +355,11 @@ static void model_job_status(struct model_block *b, bool error, u32 len)
 		/* The status shares its register with the start bit. */
 		writel(AV1_INT_IRQ | (error ? AV1_INT_BUS_ERROR : AV1_INT_RDY),
 		       b->regs + AV1_INTERRUPT);
+		break;
+	case BLOCK_VDEC:
+		/* The same, and an error is a decoding error of the stream. */
+		writel(VDEC_IRQ | (error ? VDEC_ERR_STA : VDEC_RDY_STA),
+		       b->regs + VDEC_INTERRUPT);
 		break;
 	}
 }
@@ -603,6 +635,7 @@ static const char * const vpu_clk_names[] = { "aclk", "hclk" };
 static const char * const rga_clk_names[] = { "aclk", "hclk", "sclk" };
 static const char * const rga_reset_names[] = { "core", "axi", "ahb" };
 static const char * const av1_irq_names[] = { "vdpu" };
+static const char * const vdec_clk_names[] = { "axi", "ahb", "cabac", "core" };
 
 static const struct model_node model_vpu_node = {
 	.name = "video-codec",
@@ -644,6 +677,22 @@ static const struct model_node model_av1_node = {
 	.clks = { CLK_AV1_ACLK, CLK_AV1_HCLK },
 	.clk_names = vpu_clk_names,
 	.num_clks = 2,
+};
+
+/*
+ * As rk3399-base.dtsi has it, without the IOMMU and the power domain, which
+ * rockchip-vdec does without.
+ */
+static const struct model_node model_vdec_node = {
+	.name = "video-codec",
+	.compatible = "rockchip,rk3399-vdec",
+	.offset = MODEL_VDEC_OFFSET,
+	.size = MODEL_VDEC_SIZE,
+	.irqs = { BLOCK_VDEC },
+	.num_irqs = 1,
+	.clks = { CLK_VDEC_AXI, CLK_VDEC_AHB, CLK_VDEC_CABAC, CLK_VDEC_CORE },
+	.clk_names = vdec_clk_names,
+	.num_clks = 4,
 };
 
 /* "phandle id" pairs of the model's node, for "clocks" and "resets" */
@@ -716,15 +765,19 @@ static int model_add_block_nodes(struct model *m)
 	m->vpu_np = model_add_node(ocs, &model_vpu_node);
 	m->rga_np = model_add_node(ocs, &model_rga_node);
 	m->av1_np = model_add_node(ocs, &model_av1_node);
-	ret = model_apply(ocs, !m->vpu_np || !m->rga_np || !m->av1_np);
+	m->vdec_np = model_add_node(ocs, &model_vdec_node);
+	ret = model_apply(ocs, !m->vpu_np || !m->rga_np || !m->av1_np ||
+			  !m->vdec_np);
 	/* On success the model keeps its references to the nodes. */
 	if (ret) {
 		of_node_put(m->vpu_np);
 		of_node_put(m->rga_np);
 		of_node_put(m->av1_np);
+		of_node_put(m->vdec_np);
 		m->vpu_np = NULL;
 		m->rga_np = NULL;
 		m->av1_np = NULL;
+		m->vdec_np = NULL;
 	}
 	return ret;
 }
@@ -754,11 +807,14 @@ static int model_add_providers(struct model *m)
 		"rk3399-model-vpu-aclk", "rk3399-model-vpu-hclk",
 		"rk3399-model-rga-aclk", "rk3399-model-rga-hclk",
 		"rk3399-model-rga-sclk", "rk3588-model-av1-aclk",
-		"rk3588-model-av1-hclk",
+		"rk3588-model-av1-hclk", "rk3399-model-vdec-axi",
+		"rk3399-model-vdec-ahb", "rk3399-model-vdec-cabac",
+		"rk3399-model-vdec-core",
 	};
 	static const unsigned long clk_rates[NUM_CLKS] = {
 		400000000, 100000000, 400000000, 100000000, 400000000,
-		400000000, 400000000,
+		400000000, 400000000, 400000000, 100000000, 300000000,
+		300000000,
 	};
 	int i, ret;
 
@@ -919,6 +975,8 @@ static void model_destroy(struct model *m)
 {
 	int i;
 
+	if (m->vdec_created && m->vdec_pdev)
+		of_platform_device_destroy(&m->vdec_pdev->dev, NULL);
 	if (m->av1_created && m->av1_pdev)
 		of_platform_device_destroy(&m->av1_pdev->dev, NULL);
 	if (m->rga_created && m->rga_pdev)
@@ -932,6 +990,7 @@ static void model_destroy(struct model *m)
 		of_node_put(m->vpu_np);
 		of_node_put(m->rga_np);
 		of_node_put(m->av1_np);
+		of_node_put(m->vdec_np);
 	}
 	if (m->thread)
 		kthread_stop(m->thread);
@@ -956,7 +1015,7 @@ static bool model_real_hardware(void)
 {
 	static const char * const compatibles[] = {
 		"rockchip,rk3399-vpu", "rockchip,rk3399-rga",
-		"rockchip,rk3588-av1-vpu",
+		"rockchip,rk3588-av1-vpu", "rockchip,rk3399-vdec",
 	};
 	struct device_node *np;
 	int i;
@@ -976,12 +1035,12 @@ static bool model_real_hardware(void)
 static int __init model_init(void)
 {
 	static const char * const names[NUM_BLOCKS] = {
-		"vepu", "vdpu", "rga", "av1",
+		"vepu", "vdpu", "rga", "av1", "rkvdec",
 	};
 	static const unsigned int offsets[NUM_BLOCKS] = {
 		/* the VDPU's register offsets include its 0x400 */
 		MODEL_VPU_OFFSET, MODEL_VPU_OFFSET, MODEL_RGA_OFFSET,
-		MODEL_AV1_OFFSET,
+		MODEL_AV1_OFFSET, MODEL_VDEC_OFFSET,
 	};
 	struct model *m;
 	int i, ret;
@@ -1000,7 +1059,7 @@ static int __init model_init(void)
 		return -ENODEV;
 	}
 	if (model_real_hardware()) {
-		pr_err("vb2-resv-rk3399-model: this machine has a real RK3399 VPU or RGA, or RK3588 AV1 decoder: the model does not bind here\n");
+		pr_err("vb2-resv-rk3399-model: this machine has a real RK3399 VPU, video decoder or RGA, or RK3588 AV1 decoder: the model does not bind here\n");
 		return -EEXIST;
 	}
 	if (region_intersects(regs, MODEL_SIZE, IORESOURCE_SYSTEM_RAM,
@@ -1061,15 +1120,16 @@ static int __init model_init(void)
 	m->vpu_pdev = model_block_device(m->vpu_np, &m->vpu_created);
 	m->rga_pdev = model_block_device(m->rga_np, &m->rga_created);
 	m->av1_pdev = model_block_device(m->av1_np, &m->av1_created);
-	if (!m->vpu_pdev || !m->rga_pdev || !m->av1_pdev) {
+	m->vdec_pdev = model_block_device(m->vdec_np, &m->vdec_created);
+	if (!m->vpu_pdev || !m->rga_pdev || !m->av1_pdev || !m->vdec_pdev) {
 		ret = -ENODEV;
 		goto err;
 	}
 
 	the_model = m;
-	pr_info("vb2-resv-rk3399-model: a TEST FIXTURE models the RK3399 VPU at %#lx and RGA at %#lx, the RK3588 AV1 decoder at %#lx\n",
-		regs + MODEL_VPU_OFFSET, regs + MODEL_RGA_OFFSET,
-		regs + MODEL_AV1_OFFSET);
+	pr_info("vb2-resv-rk3399-model: a TEST FIXTURE models the RK3399 VPU at %#lx, video decoder at %#lx and RGA at %#lx, the RK3588 AV1 decoder at %#lx\n",
+		regs + MODEL_VPU_OFFSET, regs + MODEL_VDEC_OFFSET,
+		regs + MODEL_RGA_OFFSET, regs + MODEL_AV1_OFFSET);
 	return 0;
 err:
 	model_destroy(m);
@@ -1084,5 +1144,5 @@ static void __exit model_exit(void)
 module_init(model_init);
 module_exit(model_exit);
 
-MODULE_DESCRIPTION("Test fixture: a register-level RK3399 VPU and RGA, and RK3588 AV1 decoder, for hantro-vpu and rockchip-rga in a VM");
+MODULE_DESCRIPTION("Test fixture: a register-level RK3399 VPU, video decoder and RGA, and RK3588 AV1 decoder, for hantro-vpu, rockchip-vdec and rockchip-rga in a VM");
 MODULE_LICENSE("GPL");

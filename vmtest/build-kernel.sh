@@ -55,30 +55,33 @@ if [ -f "$REPO_DIR/kmod-vb2-resv-test/Kbuild" ]; then
 		INSTALL_MOD_PATH="$STAGE/modroot" INSTALL_MOD_STRIP=1
 fi
 
-# hantro-vpu and rockchip-rga without patches 2 and 3 (patch 1 does not touch
-# them: their base sources), built against the same kernel, so that the guest
-# shows the rk3399_fences tests failing with them: the tests check the drivers'
-# changes, not only the helper. And v4l2-mem2mem from its base sources, that
+# hantro-vpu, rockchip-rga and rockchip-vdec without patches 2 and 3 and the
+# rkvdec follow-up (patch 1 does not touch them: their base sources), built
+# against the same kernel, so that the guest shows the rk3399_fences tests
+# failing with them: the tests check the drivers' changes, not only the helper. And v4l2-mem2mem from its base sources, that
 # is without the fix in patches/fixes/ (nor patch 1's part of it), for the
 # boot that shows the fix's regression test failing without it.
 unpatched=$CACHE/unpatched-drivers
 key="$(git -C "$TREE" rev-parse vmtest-base) $(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$unpatched/key" 2>/dev/null)" != "$key" ] ||
-     [ ! -f "$STAGE/unpatched/v4l2-mem2mem.ko" ]; }; then
-	say "building hantro-vpu, rockchip-rga and v4l2-mem2mem from the base sources"
+     [ ! -f "$STAGE/unpatched/v4l2-mem2mem.ko" ] ||
+     [ ! -f "$STAGE/unpatched/rockchip-vdec.ko" ]; }; then
+	say "building hantro-vpu, rockchip-rga, rockchip-vdec and v4l2-mem2mem from the base sources"
 	rm -rf "$unpatched" "$STAGE/unpatched"
 	mkdir -p "$unpatched" "$STAGE/unpatched"
 	git -C "$TREE" archive vmtest-base drivers/media/platform/verisilicon \
-		drivers/media/platform/rockchip/rga drivers/media/v4l2-core/v4l2-mem2mem.c |
+		drivers/media/platform/rockchip/rga drivers/media/platform/rockchip/rkvdec \
+		drivers/media/v4l2-core/v4l2-mem2mem.c |
 		tar -x -C "$unpatched"
 	# v4l2-core builds much more than the one module: a Kbuild of its own.
 	echo 'obj-m += v4l2-mem2mem.o' >"$unpatched/drivers/media/v4l2-core/Kbuild"
-	for d in platform/verisilicon platform/rockchip/rga v4l2-core; do
+	for d in platform/verisilicon platform/rockchip/rga platform/rockchip/rkvdec v4l2-core; do
 		logged unpatched.log kmake M="$unpatched/drivers/media/$d" modules
 	done
 	cp "$unpatched/drivers/media/platform/verisilicon/hantro-vpu.ko" \
 	   "$unpatched/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
+	   "$unpatched/drivers/media/platform/rockchip/rkvdec/rockchip-vdec.ko" \
 	   "$unpatched/drivers/media/v4l2-core/v4l2-mem2mem.ko" \
 	   "$STAGE/unpatched/"
 	echo "$key" > "$unpatched/key"

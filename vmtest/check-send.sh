@@ -23,7 +23,7 @@ elif ! grep -q 'is a placeholder, not a sender: set git config user.name and use
 fi
 tap "$tapfile" $rc "send: the placeholder identity is refused, saying what to set"
 
-# With a real identity: both series written, as b4 would send them.
+# With a real identity: the three series written, as b4 would send them.
 rc=0
 ident='Jane Tester <jane@example.org>'
 if ! SEND_IDENTITY=$ident "$VMTEST_DIR/send-prep.sh" "$tmp/out" >"$tmp/send.log" 2>&1; then
@@ -31,16 +31,22 @@ if ! SEND_IDENTITY=$ident "$VMTEST_DIR/send-prep.sh" "$tmp/out" >"$tmp/send.log"
 else
 	fixes=("$tmp"/out/vb2-mem2mem-fixes/*.eml)
 	series=("$tmp"/out/vb2-producer-fences/*.eml)
-	want_series=$(($(series_patches | grep -vc '/fixes/') + 1))
+	rkvdec=("$tmp"/out/vb2-rkvdec-fences/*.eml)
+	want_series=$(($(series_patches | grep -vc -e '/fixes/' -e '/rkvdec/') + 1))
 	[ ${#series[@]} -eq "$want_series" ] ||
 		{ echo "#   ${#series[@]} messages for the series, wanted $want_series"; rc=1; }
+	# The follow-up: one patch, whose message carries its cover letter.
+	n_rkvdec=$(series_patches | grep -c '/rkvdec/')
+	want_rkvdec=$((n_rkvdec > 1 ? n_rkvdec + 1 : n_rkvdec))
+	[ -f "${rkvdec[0]}" ] && [ ${#rkvdec[@]} -eq "$want_rkvdec" ] ||
+		{ echo "#   ${#rkvdec[@]} messages for the rkvdec follow-up, wanted $want_rkvdec"; rc=1; }
 	# The fixes: one message a patch, and a cover letter once there are two.
 	n_fixes=$(series_patches | grep -c '/fixes/')
 	want_fixes=$((n_fixes > 1 ? n_fixes + 1 : n_fixes))
 	[ -f "${fixes[0]}" ] || { echo "#   no message for the fixes"; rc=1; }
 	[ ! -f "${fixes[0]}" ] || [ ${#fixes[@]} -eq "$want_fixes" ] ||
 		{ echo "#   ${#fixes[@]} messages for the fixes, wanted $want_fixes"; rc=1; }
-	for m in "${fixes[@]}" "${series[@]}"; do
+	for m in "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q "^From: $ident" "$m" || { echo "#   $n: not from $ident"; rc=1; }
@@ -54,7 +60,7 @@ else
 		*) grep -q "^Signed-off-by: $ident" "$m" || { echo "#   $n: no Signed-off-by of $ident"; rc=1; } ;;
 		esac
 	done
-	for m in "${fixes[0]}" "${series[0]}"; do
+	for m in "${fixes[0]}" "${series[0]}" "${rkvdec[0]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q '^base-commit: [0-9a-f]\{40\}$' "$m" || { echo "#   $n: no base-commit"; rc=1; }
@@ -67,7 +73,7 @@ else
 	# checkpatch on what would be sent; the tree has no upstream history
 	# to look up the commit a Fixes: tag names.
 	patches_out=()
-	for m in "${fixes[@]}" "${series[@]}"; do
+	for m in "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
 		case $(basename "$m") in 0000-*) ;; *) [ -f "$m" ] && patches_out+=("$m") ;; esac
 	done
 	if ! (cd "$TREE" && scripts/checkpatch.pl --strict -q --ignore UNKNOWN_COMMIT_ID \
@@ -75,5 +81,5 @@ else
 		diag <"$tmp/checkpatch.log"; rc=1
 	fi
 fi
-tap "$tapfile" $rc "send: b4 prepares the fixes and the v3 series as the sender: From and Signed-off-by theirs, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+tap "$tapfile" $rc "send: b4 prepares the fixes, the v3 series and the rkvdec follow-up as the sender: From and Signed-off-by theirs, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
 exit 0

@@ -14,7 +14,7 @@
 #   - build vmlinux and modules for x86_64 (x86_64-series.config: every
 #     hantro variant and rockchip-rga via COMPILE_TEST, lockdep) and arm64
 #     (arm64-series.config: RK3399 as defconfig builds it), with no warning,
-#     W=1 included, from videobuf2, verisilicon (hantro), rockchip/rga or a
+#     W=1 included, from videobuf2, verisilicon (hantro), rockchip/rga, rockchip/rkvdec or a
 #     file the series touches.
 # One build per patch and architecture is what makes the series bisectable.
 #
@@ -58,7 +58,8 @@ logs=$CACHE/logs/series
 passcache=$CACHE/series-check
 # Where a W=1 warning counts (the files the series touches count too).
 w1dirs=(drivers/media/common/videobuf2/ drivers/media/v4l2-core/
-	drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/)
+	drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/
+	drivers/media/platform/rockchip/rkvdec/)
 started=$SECONDS
 
 git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
@@ -71,7 +72,7 @@ spatch=$("$VMTEST_DIR/fetch-cocci.sh")
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/patches/fixes"
+mkdir -p "$tmp/patches/fixes" "$tmp/patches/rkvdec"
 mapfile -t patches < <(series_patches)
 [ ${#patches[@]} -gt 0 ] || die "no patch in $PATCHES"
 for p in "${patches[@]}"; do

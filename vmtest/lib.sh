@@ -35,10 +35,11 @@ tree_kernelversion() {
 		/^SUBLEVEL/ {s=$2; print v "." p "." s; exit}' "$1/Makefile"
 }
 
-# The patches of the series in order, without the cover letter.
+# The patches of the series in order, without the cover letters: the fixes
+# it depends on, the series, then the follow-up for rkvdec.
 series_patches() {
 	local d
-	for d in "$PATCHES/fixes" "$PATCHES"; do
+	for d in "$PATCHES/fixes" "$PATCHES" "$PATCHES/rkvdec"; do
 		find "$d" -maxdepth 1 -name '*.patch' ! -name '0000-*' 2>/dev/null | sort
 	done
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepare patches/fixes/ and patches/ for sending with b4, as their sender.
+# Prepare patches/fixes/, patches/ and patches/rkvdec/ for sending with b4, as their sender.
 #
 # usage: send-prep.sh [OUTDIR]     (make send-prep [SEND_TREE=...] [SEND_BASE=...])
 #
@@ -8,6 +8,7 @@
 # (default: the tag v<base version> if the tree has it, else vmtest-base):
 #   b4/vb2-mem2mem-fixes      patches/fixes/, its cover letter
 #   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v3
+#   b4/vb2-rkvdec-fences      patches/rkvdec/ on top of that, its cover letter
 # The patches carry the sender's identity (git config user.name and
 # user.email of SEND_TREE) as author and in Signed-off-by, in place of the
 # repository's placeholder, which is refused. Then, for each branch, b4 fills
@@ -136,6 +137,8 @@ prepare() {
 prepare vb2-mem2mem-fixes "$base" 1 "$PATCHES/fixes"
 fixes_tip=$(git_s rev-parse HEAD)
 prepare vb2-producer-fences "$fixes_tip" "$series_version" "$PATCHES"
+series_tip=$(git_s rev-parse HEAD)
+prepare vb2-rkvdec-fences "$series_tip" 1 "$PATCHES/rkvdec"
 
 cat <<EOF
 Before sending, in $tree:
@@ -144,7 +147,9 @@ Before sending, in $tree:
     history (the rehearsal), checkpatch cannot look up the commit that a
     Fixes: tag names, and says so;
   - the series names the fixes as its prerequisite; its base-commit is the
-    fix's commit in your tree until the fix is merged: send the fixes first.
+    fix's commit in your tree until the fix is merged: send the fixes first;
+    the rkvdec follow-up names the series likewise: send it last.
 Then send each branch: git checkout b4/vb2-mem2mem-fixes && b4 send
-(and b4/vb2-producer-fences), with b4 set up to sign (patatt) and send.
+(then b4/vb2-producer-fences and b4/vb2-rkvdec-fences), with b4 set up to
+sign (patatt) and send.
 EOF

@@ -297,6 +297,12 @@ static int set_fmt(struct m2m_dev *dev, struct m2m_queue *q, uint32_t fourcc,
 	return 0;
 }
 
+int m2m_set_format(struct m2m_dev *dev, struct m2m_queue *q, uint32_t fourcc,
+		   uint32_t width, uint32_t height)
+{
+	return set_fmt(dev, q, fourcc, width, height);
+}
+
 int m2m_set_formats(struct m2m_dev *dev, uint32_t out_fourcc,
 		    uint32_t cap_fourcc, uint32_t width, uint32_t height)
 {

@@ -109,6 +109,13 @@ int m2m_open_card(struct m2m_dev *dev, const char *driver, const char *card);
 void m2m_close(struct m2m_dev *dev);
 
 /*
+ * Set a format on queue @q alone (a zero fourcc: the first it enumerates),
+ * stored in @q.
+ */
+int m2m_set_format(struct m2m_dev *dev, struct m2m_queue *q, uint32_t fourcc,
+		   uint32_t width, uint32_t height);
+
+/*
  * Set a format on OUTPUT then on CAPTURE. A zero fourcc picks the first
  * format the queue enumerates. The driver may adjust the size; the result is
  * stored in dev->out and dev->cap.

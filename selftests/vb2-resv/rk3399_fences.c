@@ -2,8 +2,11 @@
 /*
  * Producer fences of the real RK3399 drivers: hantro-vpu's JPEG encoder
  * (raw frame on OUTPUT, bitstream on CAPTURE), its MPEG-2 decoder (stateless,
- * controls in a media request, as libva and ffmpeg's v4l2-request do) and
- * rockchip-rga's format conversion.
+ * controls in a media request, as libva and ffmpeg's v4l2-request do),
+ * rockchip-vdec's H.264 decoder (stateless too: SPS, PPS, scaling matrix and
+ * decode parameters in the request, the SPS also set before the CAPTURE
+ * format, as GStreamer's v4l2codecs and ffmpeg do) and rockchip-rga's format
+ * conversion.
  *
  * Each variant checks that the driver publishes the CAPTURE buffer's fence
  * when it commits the job and not before (F2), that the fence signals when
@@ -13,7 +16,8 @@
  * rockchip-rga, whose watchdog the series adds, that the interrupt handler
  * does not run while the watchdog holds the block in reset, and that
  * unbinding it mid-job signals the job's fence and leaves nothing that the
- * files still open use freed (patches/fixes/).
+ * files still open use freed (patches/fixes/). rkvdec's watchdog does not
+ * reset the block: it stops it by clearing its enable bit.
  *
  * The fixture av1 tests a fix of hantro's (patches/fixes/) on the block it
  * is in, the RK3588's AV1 decoder, which the model has too: a frame that
@@ -65,12 +69,25 @@ FIXTURE(rk3399) {
 	uint8_t pattern;
 };
 
+/* A stateless decoder's controls of one frame, set in request @req. */
+typedef int (*set_controls_fn)(int fd, int req, bool arg);
+
+static int set_mpeg2_controls(int fd, int req, bool unused);
+static int set_h264_controls(int fd, int req, bool unused);
+static int set_h264_sps(int fd);
+
 FIXTURE_VARIANT(rk3399) {
 	const char *driver;
 	const char *card;	/* part of VIDIOC_QUERYCAP's card */
 	const char *block;	/* the model's name of the hardware block */
 	bool encoder;
-	bool request;		/* stateless: OUTPUT buffers go in requests */
+	/* stateless: OUTPUT buffers go in requests with these controls */
+	set_controls_fn request;
+	/*
+	 * Controls of the stream that the CAPTURE format depends on, set
+	 * between the OUTPUT and the CAPTURE format
+	 */
+	int (*stream_controls)(int fd);
 	uint32_t out_fourcc, cap_fourcc;
 	/*
 	 * An error status ends the job at once. rockchip-rga's interrupt
@@ -93,8 +110,18 @@ FIXTURE_VARIANT_ADD(rk3399, hantro_mpeg2_dec) {
 	.driver = "hantro-vpu",
 	.card = "rk3399-vpu-dec",
 	.block = "vdpu",
-	.request = true,
+	.request = set_mpeg2_controls,
 	.out_fourcc = V4L2_PIX_FMT_MPEG2_SLICE,
+	.cap_fourcc = V4L2_PIX_FMT_NV12,
+	.error_ends_job = true,
+};
+
+FIXTURE_VARIANT_ADD(rk3399, rkvdec_h264_dec) {
+	.driver = "rkvdec",
+	.block = "rkvdec",
+	.request = set_h264_controls,
+	.stream_controls = set_h264_sps,
+	.out_fourcc = V4L2_PIX_FMT_H264_SLICE,
 	.cap_fourcc = V4L2_PIX_FMT_NV12,
 	.error_ends_job = true,
 };
@@ -249,6 +276,78 @@ static int set_mpeg2_controls(int fd, int req, bool unused)
 	return set_request_controls(fd, req, ctrls, 3);
 }
 
+/* The SPS of a WIDTHxHEIGHT 8-bit 4:2:0 progressive stream */
+static void h264_sps(struct v4l2_ctrl_h264_sps *sps)
+{
+	memset(sps, 0, sizeof(*sps));
+	sps->profile_idc = 77;				/* Main */
+	sps->level_idc = 30;
+	sps->chroma_format_idc = 1;
+	sps->log2_max_frame_num_minus4 = 4;
+	sps->pic_order_cnt_type = 2;
+	sps->max_num_ref_frames = 1;
+	sps->pic_width_in_mbs_minus1 = WIDTH / 16 - 1;
+	sps->pic_height_in_map_units_minus1 = HEIGHT / 16 - 1;
+	sps->flags = V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY |
+		     V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE;
+}
+
+/*
+ * The SPS as the control's current value, before the CAPTURE format: the
+ * decoder derives the decoded format (bit depth, chroma) from it.
+ */
+static int set_h264_sps(int fd)
+{
+	struct v4l2_ctrl_h264_sps sps;
+	struct v4l2_ext_control ctrl = {
+		.id = V4L2_CID_STATELESS_H264_SPS,
+		.size = sizeof(sps), .ptr = &sps,
+	};
+	struct v4l2_ext_controls ext = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL,
+		.count = 1,
+		.controls = &ctrl,
+	};
+
+	h264_sps(&sps);
+	return ioctl(fd, VIDIOC_S_EXT_CTRLS, &ext) ? -errno : 0;
+}
+
+/*
+ * The four H.264 controls of one IDR frame, set in request @req, as
+ * GStreamer's v4l2slh264dec sets them for every frame (the model parses no
+ * slice data).
+ */
+static int set_h264_controls(int fd, int req, bool unused)
+{
+	struct v4l2_ctrl_h264_sps sps;
+	struct v4l2_ctrl_h264_pps pps = {
+		.weighted_bipred_idc = 0,
+		.flags = V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT |
+			 V4L2_H264_PPS_FLAG_SCALING_MATRIX_PRESENT,
+	};
+	struct v4l2_ctrl_h264_scaling_matrix matrix;
+	struct v4l2_ctrl_h264_decode_params dec = {
+		.nal_ref_idc = 3,
+		.flags = V4L2_H264_DECODE_PARAM_FLAG_IDR_PIC,
+	};
+	struct v4l2_ext_control ctrls[4] = {
+		{ .id = V4L2_CID_STATELESS_H264_SPS,
+		  .size = sizeof(sps), .ptr = &sps },
+		{ .id = V4L2_CID_STATELESS_H264_PPS,
+		  .size = sizeof(pps), .ptr = &pps },
+		{ .id = V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+		  .size = sizeof(matrix), .ptr = &matrix },
+		{ .id = V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+		  .size = sizeof(dec), .ptr = &dec },
+	};
+
+	(void)unused;
+	h264_sps(&sps);
+	memset(&matrix, 16, sizeof(matrix));		/* flat */
+	return set_request_controls(fd, req, ctrls, 4);
+}
+
 /*
  * Queue CAPTURE buffer 0 (unless @output_only) and OUTPUT buffer 0, which
  * starts a job; for a stateless decoder, in a request with its controls.
@@ -267,7 +366,7 @@ static int queue_job(struct __test_metadata *_metadata,
 	if (!variant->request)
 		return m2m_qbuf(&self->dev, &self->dev.out, 0);
 	return queue_in_request(_metadata, &self->dev, self->media, 0,
-				set_mpeg2_controls, false);
+				variant->request, false);
 }
 
 /* Dequeue both buffers of the job; returns the CAPTURE buffer's flags. */
@@ -352,12 +451,22 @@ FIXTURE_SETUP(rk3399)
 		ASSERT_EQ(0, model_set(self, "pattern", self->pattern));
 	}
 
-	if (variant->encoder)
+	if (variant->encoder) {
 		ret = m2m_set_encoder_formats(dev, variant->out_fourcc,
 					      variant->cap_fourcc, WIDTH, HEIGHT);
-	else
+	} else if (variant->stream_controls) {
+		ret = m2m_set_format(dev, &dev->out, variant->out_fourcc,
+				     WIDTH, HEIGHT);
+		ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+		ret = variant->stream_controls(dev->fd);
+		ASSERT_EQ(0, ret) TH_LOG("the stream's controls: %s",
+					 strerror(-ret));
+		ret = m2m_set_format(dev, &dev->cap, variant->cap_fourcc,
+				     WIDTH, HEIGHT);
+	} else {
 		ret = m2m_set_formats(dev, variant->out_fourcc,
 				      variant->cap_fourcc, WIDTH, HEIGHT);
+	}
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	ASSERT_EQ(variant->cap_fourcc, dev->cap.fourcc);
 
@@ -551,7 +660,8 @@ TEST_F(rk3399, hang_ended_by_watchdog_then_usable)
 	ASSERT_LE(0, flags);
 	EXPECT_TRUE(flags & V4L2_BUF_FLAG_ERROR);
 	EXPECT_TRUE(wait_model_count(self, "resets", resets + 1, 1000))
-		TH_LOG("the watchdog did not reset the %s", variant->block);
+		TH_LOG("the watchdog did not reset or stop the %s",
+		       variant->block);
 
 	/* The block works again. */
 	ASSERT_EQ(0, model_set(self, "mode", MODEL_COMPLETE));

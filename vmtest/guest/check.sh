@@ -13,8 +13,8 @@ result $? "modprobe vkms enable_writeback=1"
 modprobe vgem
 result $? "modprobe vgem"
 
-# hantro-vpu and rockchip-rga, the real drivers, against the RK3399 register
-# model (rk3399_fences tests them; vmtest/run-vm.sh reserves its registers).
+# hantro-vpu, rockchip-vdec and rockchip-rga, the real drivers, against the
+# RK3399 register model (rk3399_fences tests them; vmtest/run-vm.sh reserves its registers).
 # It is a fixture: it loads only when told where its registers are, and
 # never over memory the kernel uses.
 ! modprobe vb2-resv-rk3399-model 2>/dev/null &&
@@ -29,7 +29,9 @@ modprobe hantro-vpu
 result $? "modprobe hantro-vpu (probes on the model)"
 modprobe rockchip-rga
 result $? "modprobe rockchip-rga (probes on the model)"
-rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,rk3588-av1-vpu-dec"
+modprobe rockchip-vdec
+result $? "modprobe rockchip-vdec (probes on the model)"
+rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,rk3588-av1-vpu-dec rkvdec"
 
 # Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its
@@ -83,23 +85,24 @@ done
 modprobe -r vim2m
 result $? "modprobe -r vim2m after the tests"
 
-# hantro and rga without patches 2 and 3: their base sources, built against
-# this kernel. v4l2-compliance (not streaming: the model decodes nothing)
+# hantro, rga and rkvdec without patches 2 and 3 and the rkvdec follow-up:
+# their base sources, built against this kernel. v4l2-compliance (not streaming: the model decodes nothing)
 # must say the same of both builds, and rk3399_fences must fail: it checks
 # the drivers' changes, not only videobuf2's helper.
 for n in $rk_nodes; do
 	compliance_run "$n" "$OUT/v4l2-compliance-$n.log"
 done
-rmmod rockchip-rga hantro-vpu
-result $? "rmmod rockchip-rga hantro-vpu"
+rmmod rockchip-vdec rockchip-rga hantro-vpu
+result $? "rmmod rockchip-vdec rockchip-rga hantro-vpu"
 insmod "$VMTEST_STAGE/unpatched/hantro-vpu.ko" &&
-	insmod "$VMTEST_STAGE/unpatched/rockchip-rga.ko"
-result $? "insmod hantro-vpu and rockchip-rga without patches 2 and 3"
+	insmod "$VMTEST_STAGE/unpatched/rockchip-rga.ko" &&
+	insmod "$VMTEST_STAGE/unpatched/rockchip-vdec.ko"
+result $? "insmod hantro-vpu, rockchip-rga and rockchip-vdec without their patches"
 for n in $rk_nodes; do
 	compliance_run "$n" "$OUT/v4l2-compliance-$n-unpatched.log"
 	with=$(compliance_counts "$OUT/v4l2-compliance-$n.log")
 	without=$(compliance_counts "$OUT/v4l2-compliance-$n-unpatched.log")
-	echo "# $n with the series: $with; without patches 2 and 3: $without"
+	echo "# $n with the series: $with; without its driver's patch: $without"
 	[ -n "$with" ] && [ "$with" = "$without" ]
 	result $? "v4l2-compliance on $n: the same with and without the series"
 done
@@ -108,13 +111,13 @@ done
 "$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
 	-t fence_published_at_device_run_signalled_at_irq 2>&1 |
 	cat > "$OUT/rk3399_fences-unpatched.log"
-for v in hantro_jpeg_enc hantro_mpeg2_dec rga; do
+for v in hantro_jpeg_enc hantro_mpeg2_dec rga rkvdec_h264_dec; do
 	grep -q "^not ok [0-9]* rk3399\.$v\.fence_published_at_device_run" \
 		"$OUT/rk3399_fences-unpatched.log"
-	result $? "without patches 2 and 3, rk3399_fences $v finds no fence at device_run"
+	result $? "without its driver's patch, rk3399_fences $v finds no fence at device_run"
 done
-rmmod rockchip-rga hantro-vpu
-result $? "rmmod hantro-vpu and rockchip-rga without patches 2 and 3"
+rmmod rockchip-vdec rockchip-rga hantro-vpu
+result $? "rmmod hantro-vpu, rockchip-rga and rockchip-vdec without their patches"
 # rockchip-rga as patch 3 has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/): the test of that wait must fail.
 insmod "$VMTEST_STAGE/negative/rockchip-rga.ko"
