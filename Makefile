@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY STRESS_SECONDS STRESS_SEED
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench stress check clean distclean
+.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench stress gst-check check clean distclean
 
 all: demo
 
@@ -24,6 +24,7 @@ help:
 	@echo 'make send-prep  b4 prepares patches/fixes/ and patches/ for sending as you (SEND_TREE=your kernel git tree; without it a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
+	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga in the VM, fences on and off'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -61,6 +62,10 @@ bench: tree
 
 stress: build
 	@$(V)/stress.sh
+
+gst-check: build
+	@$(V)/gst-deps.sh
+	@$(V)/gst-check.sh
 
 check: build
 	@$(V)/check.sh

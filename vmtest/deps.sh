@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the harness needs, only those not yet installed.
+# usage: deps.sh [PACKAGE...]   (without arguments: the harness's own list)
 set -euo pipefail
 
 pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync xz-utils
       git qemu-system-x86 debian-archive-keyring gcc-aarch64-linux-gnu
       pkg-config libdrm-dev)
+[ $# -eq 0 ] || pkgs=("$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -579,7 +579,13 @@ TEST_F(rk3399, frame_final_when_fence_signals)
 		}
 		flags = finish_job(_metadata, self, 2000);
 		ASSERT_LE(0, flags);
-		EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+		/*
+		 * On the board a decoder gets a made-up slice, which real
+		 * hardware may fail: there the fence signalled (above) and
+		 * the buffer came back, which is what this test is for.
+		 */
+		if (self->model[0] || !variant->request)
+			EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
 	}
 }
 

@@ -1,0 +1,20 @@
+# shellcheck shell=sh
+# Guest plan for 'make gst-check': GStreamer drives the real drivers on the
+# RK3399 model (vmtest/guest/gstreamer.sh), fences on and off.
+. "$VMTEST_REPO/vmtest/guest/lib.sh"
+
+modprobe vb2-resv-rk3399-model regs="$VMTEST_MODEL_REGS"
+result $? "modprobe vb2-resv-rk3399-model regs=$VMTEST_MODEL_REGS"
+for m in hantro-vpu rockchip-rga rockchip-vdec; do
+	modprobe $m
+	result $? "modprobe $m (probes on the model)"
+done
+modprobe vkms
+result $? "modprobe vkms"
+
+. "$VMTEST_REPO/vmtest/guest/gstreamer.sh"
+
+modprobe -r vkms rockchip-vdec rockchip-rga hantro-vpu vb2-resv-rk3399-model
+result $? "modprobe -r the drivers, vkms and the model"
+kmemleak_scan
+exit 0

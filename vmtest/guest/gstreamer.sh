@@ -1,0 +1,273 @@
+# shellcheck shell=sh
+# Guest plan fragment: the real drivers driven by GStreamer as a Pinebook Pro
+# user's stack drives them. Sourced after guest/lib.sh, with hantro-vpu,
+# rockchip-rga, rockchip-vdec and the RK3399 register model loaded; vkms too
+# for the kmssink lines. The model writes a fixed pattern, not pictures:
+# the pipelines check that every buffer goes through, that the stream ends
+# (EOS) and that nothing posts an ERROR, not what the pictures show.
+#
+# The packages come from vmtest/gst-deps.sh, run on the host: the guest's
+# root is the host's. Streams are made here, at run time, in a tmpfs.
+#
+# Element names depend on the devices found when the registry is built:
+# v4l2codecs (plugins-bad) finds media devices through libudev, which reads
+# sysfs only (no udevd needed) and registers v4l2sl<codec>dec for the first
+# decoder of a codec, v4l2sl<videoN><codec>dec for the next ones; the v4l2
+# plugin (plugins-good) probes /dev/video* the same way and registers
+# v4l2convert / v4l2jpegenc, then v4l2<videoN>convert / v4l2<videoN>jpegenc.
+# gst_element below finds the name that drives a given node.
+
+gst_n=10
+gst_work=/run/vmtest-gst
+mkdir -p "$gst_work/cache"
+# A fresh registry: the host's (made without these devices) must not be used.
+export GST_REGISTRY="$gst_work/registry.bin" XDG_CACHE_HOME="$gst_work/cache" \
+	GST_DEBUG_NO_COLOR=1
+rm -f "$GST_REGISTRY"
+
+# gst_skip NAME DESCRIPTION REASON: a loud skip, in the console and the log.
+gst_skip() {
+	{
+		echo "########################################################"
+		echo "# SKIPPED: $2"
+		echo "# reason: $3"
+		echo "########################################################"
+	} > "$OUT/gst-$1.log"
+	echo "# SKIP gstreamer $1: $3"
+	result 4 "gstreamer: $2"
+}
+
+# gst_element PREFIX SUFFIX NODE: the element PREFIX<codec>SUFFIX or
+# PREFIX<videoN>SUFFIX whose device (video-device for v4l2codecs, device for
+# the v4l2 plugin) is NODE.
+gst_element() {
+	ge_base=${3##*/}
+	for ge_name in "$1$2" "$1$ge_base$2"; do
+		gst-inspect-1.0 "$ge_name" 2>/dev/null | grep -q "Default: \"$3\"" &&
+			echo "$ge_name" && return 0
+	done
+	return 1
+}
+
+# gst_make FILE PIPELINE...: make a stream with software elements into FILE.
+gst_make() {
+	gm_file=$1
+	shift
+	rm -f "$gm_file"
+	echo "# make: gst-launch-1.0 -q $*" >> "$gst_log"
+	timeout 120 gst-launch-1.0 -q "$@" >> "$gst_log" 2>&1 && [ -s "$gm_file" ] && return 0
+	echo "# gstreamer: making $gm_file failed (see $gst_log)"
+	return 1
+}
+
+# gst_run NAME PIPELINE...: run PIPELINE (which counts its buffers in an
+# identity named count), its output appended to $OUT/gst-NAME.log; true when
+# it reached EOS with $gst_n buffers, exit status 0 and no ERROR.
+gst_run() {
+	gr_name=$1 gr_out=$gst_work/run.out
+	shift
+	echo "# run: gst-launch-1.0 -v $*" >> "$gst_log"
+	timeout 120 gst-launch-1.0 -v "$@" > "$gr_out" 2>&1
+	gr_rc=$?
+	cat "$gr_out" >> "$gst_log"
+	gr_n=$(grep -c 'GstIdentity:count: last-message = chain' "$gr_out")
+	gr_eos=$(grep -c '^Got EOS from element "pipeline0"' "$gr_out")
+	gr_err=$(grep -c '^ERROR' "$gr_out")
+	echo "# gstreamer $gr_name: exit $gr_rc, $gr_n of $gst_n buffers, EOS $gr_eos, ERROR lines $gr_err" |
+		tee -a "$gst_log"
+	[ "$gr_rc" -eq 0 ] && [ "$gr_n" -eq "$gst_n" ] && [ "$gr_eos" -eq 1 ] && [ "$gr_err" -eq 0 ]
+}
+
+# gst_kms_run NAME PIPELINE...: gst_run, and kmssink imported the buffers as
+# dma-bufs (its debug log, $OUT/gst-NAME.debug) rather than copying them.
+gst_kms_run() {
+	gk_name=$1
+	export GST_DEBUG=kmssink:6 GST_DEBUG_FILE="$OUT/gst-$gk_name.debug"
+	gst_run "$@"
+	gk_rc=$?
+	unset GST_DEBUG GST_DEBUG_FILE
+	[ "$gk_rc" -eq 0 ] || return 1
+	gk_imports=$(grep -c 'setting KMS mem .* to DMABuf mem' "$OUT/gst-$gk_name.debug")
+	echo "# gstreamer $gk_name: kmssink imported $gk_imports dma-bufs (0: it copied each frame)" |
+		tee -a "$gst_log"
+	[ "$gk_imports" -ge 1 ]
+}
+
+# gst_vkms: kmssink's device is there (vkms loaded, a DRM node).
+gst_vkms() {
+	[ -d /sys/module/vkms ] && ls /dev/dri/card* > /dev/null 2>&1
+}
+
+# gst_features PLUGIN: the v4l2 features (elements) of PLUGIN, on one line.
+gst_features() {
+	gst-inspect-1.0 "$1" 2>/dev/null | sed -n 's/^  \(v4l2[a-z0-9]*\): .*/\1/p' | tr '\n' ' '
+}
+
+gst_ok=1
+for t in gst-launch-1.0 gst-inspect-1.0 timeout; do
+	command -v $t > /dev/null || gst_ok=
+done
+if [ -n "$gst_ok" ]; then
+	# Build the registry in-process, with the device discovery's debug output.
+	GST_REGISTRY_FORK=no GST_DEBUG=v4l2codecs:6,v4l2:5 \
+		timeout 300 gst-inspect-1.0 > "$OUT/gst-registry.log" 2>&1
+	gst_rc=$?
+	[ $gst_rc -eq 0 ] || echo "# gstreamer: building the registry failed ($gst_rc), see $OUT/gst-registry.log"
+	echo "# gstreamer: $(gst-inspect-1.0 --version | sed -n 2p);" \
+		"v4l2codecs: $(gst_features v4l2codecs); video4linux2: $(gst_features video4linux2)"
+	# The H.264 encoder: x264enc (plugins-ugly), else openh264enc (plugins-bad).
+	gst_h264enc=
+	for e in x264enc openh264enc; do
+		gst-inspect-1.0 $e > /dev/null 2>&1 && gst_h264enc=$e && break
+	done
+fi
+gst_nogst="GStreamer is not installed (gst-launch-1.0, gst-inspect-1.0): run vmtest/gst-deps.sh on the host"
+gst_h264caps=video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au
+
+# gst_case NAME DESCRIPTION DEVICE_NAME PREFIX SUFFIX: the common checks of a
+# case; on success gst_log, gst_dev and gst_elem are set, else it has
+# reported a skip and is false.
+gst_case() {
+	gst_log=$OUT/gst-$1.log
+	if [ -z "$gst_ok" ]; then
+		gst_skip "$1" "$2" "$gst_nogst"
+		return 1
+	fi
+	if ! gst_dev=$(video_node "$3"); then
+		gst_skip "$1" "$2" "no video device named '$3'"
+		return 1
+	fi
+	# The device is there: GStreamer not finding it is a failure.
+	if ! gst_elem=$(gst_element "$4" "$5" "$gst_dev"); then
+		echo "# gstreamer $1: no element $4...$5 for $3 ($gst_dev): the device discovery registered none (see $OUT/gst-registry.log)" |
+			tee "$gst_log"
+		result 1 "gstreamer: $2"
+		return 1
+	fi
+	echo "# $2: $gst_elem on $gst_dev" > "$gst_log"
+}
+
+# 1. H.264, stateless, on rkvdec: v4l2slh264dec.
+gst_h264_dec() {
+	name=h264-$1$gst_tag sink=$1 w=$2 h=$3
+	desc="v4l2slh264dec on rkvdec, $gst_n frames of ${w}x$h H.264 to $sink, $gst_mode"
+	gst_case "$name" "$desc" rkvdec v4l2sl h264dec || return 0
+	echo "# H.264 encoder: ${gst_h264enc:-none}" >> "$gst_log"
+	if [ -z "$gst_h264enc" ]; then
+		gst_skip "$name" "$desc" "no H.264 encoder (x264enc, openh264enc) to make the stream"
+		return 0
+	fi
+	if [ "$sink" = kmssink ] && ! gst_vkms; then
+		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
+		return 0
+	fi
+	clip=$gst_work/$name.h264
+	if ! gst_make "$clip" videotestsrc num-buffers=$gst_n ! \
+		video/x-raw,format=I420,width="$w",height="$h",framerate=30/1 ! \
+		"$gst_h264enc" ! "$gst_h264caps" ! filesink location="$clip"; then
+		result 1 "gstreamer: $desc"
+		return 0
+	fi
+	if [ "$sink" = kmssink ]; then
+		gst_kms_run "$name" filesrc location="$clip" ! h264parse ! "$gst_elem" ! \
+			identity name=count silent=false ! \
+			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
+	else
+		gst_run "$name" filesrc location="$clip" ! h264parse ! "$gst_elem" ! \
+			identity name=count silent=false ! fakesink
+	fi
+	result $? "gstreamer: $desc"
+}
+
+# 2. MPEG-2, stateless, on hantro's decoder: v4l2slmpeg2dec.
+gst_mpeg2_dec() {
+	name=mpeg2-$1$gst_tag sink=$1 w=$2 h=$3
+	desc="v4l2slmpeg2dec on hantro, $gst_n frames of ${w}x$h MPEG-2 to $sink, $gst_mode"
+	gst_case "$name" "$desc" rockchip,rk3399-vpu-dec v4l2sl mpeg2dec || return 0
+	if ! gst-inspect-1.0 mpeg2enc > /dev/null 2>&1; then
+		gst_skip "$name" "$desc" "no mpeg2enc to make the stream"
+		return 0
+	fi
+	if [ "$sink" = kmssink ] && ! gst_vkms; then
+		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
+		return 0
+	fi
+	clip=$gst_work/$name.m2v
+	# format=3: generic MPEG-2 (its default, 0, is MPEG-1).
+	if ! gst_make "$clip" videotestsrc num-buffers=$gst_n ! \
+		video/x-raw,format=I420,width="$w",height="$h",framerate=25/1 ! \
+		mpeg2enc format=3 ! filesink location="$clip"; then
+		result 1 "gstreamer: $desc"
+		return 0
+	fi
+	if [ "$sink" = kmssink ]; then
+		gst_kms_run "$name" filesrc location="$clip" ! mpegvideoparse ! "$gst_elem" ! \
+			identity name=count silent=false ! \
+			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
+	else
+		gst_run "$name" filesrc location="$clip" ! mpegvideoparse ! "$gst_elem" ! \
+			identity name=count silent=false ! fakesink
+	fi
+	result $? "gstreamer: $desc"
+}
+
+# 3. JPEG on hantro's encoder: the v4l2 plugin's v4l2jpegenc. No kmssink
+# line: its output is a JPEG stream, which kmssink cannot take (and which,
+# made by the model, no JPEG decoder would decode).
+gst_jpeg_enc() {
+	name=jpeg-enc$gst_tag
+	desc="v4l2jpegenc on hantro, $gst_n frames of 128x128 I420 from videotestsrc to fakesink, $gst_mode"
+	gst_case "$name" "$desc" rockchip,rk3399-vpu-enc v4l2 jpegenc || return 0
+	gst_run "$name" videotestsrc num-buffers=$gst_n ! \
+		video/x-raw,format=I420,width=128,height=128,framerate=30/1 ! \
+		"$gst_elem" ! image/jpeg ! identity name=count silent=false ! fakesink
+	result $? "gstreamer: $desc"
+}
+
+# 4. RGA: v4l2convert, BGRx (XBGR32) to NV12.
+gst_rga() {
+	name=rga-$1$gst_tag sink=$1 w=$2 h=$3
+	desc="v4l2convert on rga, $gst_n frames of ${w}x$h BGRx to NV12 to $sink, $gst_mode"
+	gst_case "$name" "$desc" rockchip-rga v4l2 convert || return 0
+	if [ "$sink" = kmssink ] && ! gst_vkms; then
+		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
+		return 0
+	fi
+	if [ "$sink" = kmssink ]; then
+		# capture-io-mode=dmabuf: hand kmssink dma-bufs, not mmap'ed memory.
+		gst_kms_run "$name" videotestsrc num-buffers=$gst_n ! \
+			video/x-raw,format=BGRx,width="$w",height="$h",framerate=30/1 ! \
+			"$gst_elem" capture-io-mode=dmabuf ! video/x-raw,format=NV12 ! \
+			identity name=count silent=false ! \
+			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
+	else
+		gst_run "$name" videotestsrc num-buffers=$gst_n ! \
+			video/x-raw,format=BGRx,width="$w",height="$h",framerate=30/1 ! \
+			"$gst_elem" ! video/x-raw,format=NV12 ! \
+			identity name=count silent=false ! fakesink
+	fi
+	result $? "gstreamer: $desc"
+}
+
+# fakesink at 128x128; kmssink at 640x480, a mode of vkms's connector, as
+# kmssink sets a mode of the video's size (force-modesetting) and finds
+# none for 128x128. Once with producer fences (the series' default), once
+# with them off (videobuf2_common.producer_fences=N), which is what the
+# drivers did before: the client must see no difference.
+gst_switch=/sys/module/videobuf2_common/parameters/producer_fences
+for gst_fences in Y N; do
+	gst_tag=-fences-$gst_fences
+	gst_mode="fences $([ $gst_fences = Y ] && echo on || echo off)"
+	if ! echo $gst_fences > $gst_switch; then
+		result 1 "gstreamer: set $gst_switch to $gst_fences"
+		continue
+	fi
+	gst_h264_dec fakesink 128 128
+	gst_mpeg2_dec fakesink 128 128
+	gst_jpeg_enc
+	gst_rga fakesink 128 128
+	gst_h264_dec kmssink 640 480
+	gst_mpeg2_dec kmssink 640 480
+	gst_rga kmssink 640 480
+done
+echo Y > $gst_switch
