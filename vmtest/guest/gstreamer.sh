@@ -147,65 +147,49 @@ gst_case() {
 	echo "# $2: $gst_elem on $gst_dev" > "$gst_log"
 }
 
-# 1. H.264, stateless, on rkvdec: v4l2slh264dec.
-gst_h264_dec() {
-	name=h264-$1$gst_tag sink=$1 w=$2 h=$3
-	desc="v4l2slh264dec on rkvdec, $gst_n frames of ${w}x$h H.264 to $sink, $gst_mode"
-	gst_case "$name" "$desc" rkvdec v4l2sl h264dec || return 0
-	echo "# H.264 encoder: ${gst_h264enc:-none}" >> "$gst_log"
-	if [ -z "$gst_h264enc" ]; then
-		gst_skip "$name" "$desc" "no H.264 encoder (x264enc, openh264enc) to make the stream"
+# 1. and 2. The stateless decoders, driven by v4l2codecs as a player
+# drives them: gst_dec CODEC SINK W H, CODEC h264 (v4l2slh264dec on rkvdec,
+# the stream from x264enc or openh264enc) or mpeg2 (v4l2slmpeg2dec on
+# hantro's decoder, the stream from mpeg2enc: format=3 is generic MPEG-2,
+# its default MPEG-1).
+gst_dec() {
+	codec=$1 sink=$2 w=$3 h=$4
+	name=$codec-$sink$gst_tag
+	if [ "$codec" = h264 ]; then
+		desc="v4l2slh264dec on rkvdec, $gst_n frames of ${w}x$h H.264 to $sink, $gst_mode"
+		node=rkvdec parser=h264parse enc=$gst_h264enc caps=$gst_h264caps
+	else
+		desc="v4l2slmpeg2dec on hantro, $gst_n frames of ${w}x$h MPEG-2 to $sink, $gst_mode"
+		node=rockchip,rk3399-vpu-dec parser=mpegvideoparse enc=
+		gst-inspect-1.0 mpeg2enc > /dev/null 2>&1 && enc=mpeg2enc
+		# no caps filter: with one mpeg2enc (1.22) stalls at the first frame
+		caps=identity
+	fi
+	gst_case "$name" "$desc" "$node" v4l2sl "${codec}dec" || return 0
+	echo "# encoder: ${enc:-none}" >> "$gst_log"
+	if [ -z "$enc" ]; then
+		gst_skip "$name" "$desc" "no $codec encoder (x264enc, openh264enc, mpeg2enc) to make the stream"
 		return 0
 	fi
 	if [ "$sink" = kmssink ] && ! gst_vkms; then
 		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
 		return 0
 	fi
-	clip=$gst_work/$name.h264
+	clip=$gst_work/$name.$codec
+	[ "$enc" = mpeg2enc ] && enc_args=format=3 || enc_args=
+	# shellcheck disable=SC2086 # enc_args: no word or one
 	if ! gst_make "$clip" videotestsrc num-buffers=$gst_n ! \
 		video/x-raw,format=I420,width="$w",height="$h",framerate=30/1 ! \
-		"$gst_h264enc" ! "$gst_h264caps" ! filesink location="$clip"; then
+		"$enc" $enc_args ! "$caps" ! filesink location="$clip"; then
 		result 1 "gstreamer: $desc"
 		return 0
 	fi
 	if [ "$sink" = kmssink ]; then
-		gst_kms_run "$name" filesrc location="$clip" ! h264parse ! "$gst_elem" ! \
+		gst_kms_run "$name" filesrc location="$clip" ! "$parser" ! "$gst_elem" ! \
 			identity name=count silent=false ! \
 			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
 	else
-		gst_run "$name" filesrc location="$clip" ! h264parse ! "$gst_elem" ! \
-			identity name=count silent=false ! fakesink
-	fi
-	result $? "gstreamer: $desc"
-}
-
-# 2. MPEG-2, stateless, on hantro's decoder: v4l2slmpeg2dec.
-gst_mpeg2_dec() {
-	name=mpeg2-$1$gst_tag sink=$1 w=$2 h=$3
-	desc="v4l2slmpeg2dec on hantro, $gst_n frames of ${w}x$h MPEG-2 to $sink, $gst_mode"
-	gst_case "$name" "$desc" rockchip,rk3399-vpu-dec v4l2sl mpeg2dec || return 0
-	if ! gst-inspect-1.0 mpeg2enc > /dev/null 2>&1; then
-		gst_skip "$name" "$desc" "no mpeg2enc to make the stream"
-		return 0
-	fi
-	if [ "$sink" = kmssink ] && ! gst_vkms; then
-		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
-		return 0
-	fi
-	clip=$gst_work/$name.m2v
-	# format=3: generic MPEG-2 (its default, 0, is MPEG-1).
-	if ! gst_make "$clip" videotestsrc num-buffers=$gst_n ! \
-		video/x-raw,format=I420,width="$w",height="$h",framerate=25/1 ! \
-		mpeg2enc format=3 ! filesink location="$clip"; then
-		result 1 "gstreamer: $desc"
-		return 0
-	fi
-	if [ "$sink" = kmssink ]; then
-		gst_kms_run "$name" filesrc location="$clip" ! mpegvideoparse ! "$gst_elem" ! \
-			identity name=count silent=false ! \
-			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
-	else
-		gst_run "$name" filesrc location="$clip" ! mpegvideoparse ! "$gst_elem" ! \
+		gst_run "$name" filesrc location="$clip" ! "$parser" ! "$gst_elem" ! \
 			identity name=count silent=false ! fakesink
 	fi
 	result $? "gstreamer: $desc"
@@ -262,12 +246,12 @@ for gst_fences in Y N; do
 		result 1 "gstreamer: set $gst_switch to $gst_fences"
 		continue
 	fi
-	gst_h264_dec fakesink 128 128
-	gst_mpeg2_dec fakesink 128 128
+	gst_dec h264 fakesink 128 128
+	gst_dec mpeg2 fakesink 128 128
 	gst_jpeg_enc
 	gst_rga fakesink 128 128
-	gst_h264_dec kmssink 640 480
-	gst_mpeg2_dec kmssink 640 480
+	gst_dec h264 kmssink 640 480
+	gst_dec mpeg2 kmssink 640 480
 	gst_rga kmssink 640 480
 done
 echo Y > $gst_switch
