@@ -259,7 +259,7 @@ check_build() {
 		fi
 	fi
 	say "$id: $arch done in $((SECONDS - t0)) s"
-	check $rc "series $id: $arch builds (vmlinux, modules) with no warning, W=1 included, in videobuf2, v4l2-core, verisilicon, rockchip/rga or the files of the series"
+	check $rc "series $id: $arch builds (vmlinux, modules) with no warning, W=1 included, in videobuf2, v4l2-core, verisilicon, rockchip/rga, rockchip/rkvdec or the files of the series"
 }
 
 # The .c files under drivers/ that the series touches: sparse looks at these.
