@@ -64,7 +64,9 @@ else
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q '^base-commit: [0-9a-f]\{40\}$' "$m" || { echo "#   $n: no base-commit"; rc=1; }
-		grep -q '^To: .*Mauro Carvalho Chehab <mchehab@kernel.org>' "$m" ||
+		# To may continue on folded lines.
+		sed -n '/^To:/,/^[A-Z][a-z-]*: [^ ]/p' "$m" | sed '$d' |
+			grep -q 'Mauro Carvalho Chehab <mchehab@kernel.org>' ||
 			{ echo "#   $n: not to the media maintainer (get_maintainer.pl)"; rc=1; }
 		sed -n '/^To:/,/^[A-Z][a-z-]*: [^ ]/p' "$m" | grep -q 'linux-media@vger.kernel.org' ||
 			grep -q '^Cc: .*linux-media@vger.kernel.org' "$m" ||

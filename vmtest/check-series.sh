@@ -369,10 +369,13 @@ say "coccinelle on the base: the same files"
 cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log: $logs/cocci.log)"
 
 for p in "${patches[@]}"; do
-	# 0001 for the series, fixes-0001 for the fixes it depends on
+	# 0001 for the series, fixes-0001 for the fixes it depends on,
+	# rkvdec-0001 for the follow-up
 	id=$(basename "$p")
 	id=${id%%-*}
-	[ "$(basename "$(dirname "$p")")" != fixes ] || id=fixes-$id
+	case $(basename "$(dirname "$p")") in
+	fixes | rkvdec) id=$(basename "$(dirname "$p")")-$id ;;
+	esac
 	rc=0
 	"$VMTEST_DIR/apply-series.sh" "$st" HEAD "$p" 2>"$logs/$id-apply.log" || rc=1
 	[ $rc -eq 0 ] || diag <"$logs/$id-apply.log"
