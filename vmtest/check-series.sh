@@ -7,7 +7,9 @@
 #   - add no kernel-doc -Wall warning to a .c/.h file it touches (warnings
 #     the file already had before the patch are not its own),
 #   - add no sparse warning (Debian sid's sparse, C=2 on x86_64) to the .c
-#     files of the series: each patch is compared with the state before it,
+#     files of the series: each patch is compared with the state before it
+#     (a file whose object the patch's build did not recompile keeps its
+#     report: nothing sparse reads has changed),
 #   - add no coccinelle report (Debian sid's spatch, the semantic patches of
 #     scripts/coccinelle in report mode with the options scripts/coccicheck
 #     gives them, each once on the .c files the patch touches) to those files,
@@ -26,10 +28,10 @@
 #
 # The work happens in $CACHE/series-tree, a clone of $CACHE/tree sharing its
 # objects (nothing is ever checked out in $CACHE/tree), reset to vmtest-base
-# at each run; the builds are $CACHE/build-series-{x86_64,arm64}, and the
-# W=1 pass over the series' directories has $CACHE/build-series-ARCH-w1 of
-# its own (so that neither pass rebuilds the other's objects), all
-# incremental from patch to patch and from run to run.  When the patches, the base, the
+# at each run; the builds are $CACHE/build-series-{x86_64,arm64}, each one
+# build with W=1 for the whole tree (its warnings outside the series'
+# directories and files are not counted), incremental from patch to patch
+# and from run to run.  When the patches, the base, the
 # fragments, the compilers and these scripts are what the last fully passing
 # run checked, its TAP lines are given again without rebuilding.
 set -eEuo pipefail
@@ -60,6 +62,16 @@ passcache=$CACHE/series-check
 w1dirs=(drivers/media/common/videobuf2/ drivers/media/v4l2-core/
 	drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/
 	drivers/media/platform/rockchip/rkvdec/)
+# Every kbuild run on a series build directory, the sparse and coccinelle
+# ones included, passes these, so that no object is rebuilt for a change of
+# flags: W=1 everywhere, but without the kernel-doc run that W=1 adds to
+# each compiled .c file (0.25 s each, a thousand files a state). kernel-doc
+# reads only the file it is given, so only a file the patch changes can
+# gain a warning: check_kerneldoc runs it, -Wall, on those.
+wflags=(W=1 cmd_checkdoc=)
+# Build directories of an earlier version of this script (a W=1 pass over
+# the directories above, apart): no longer used.
+rm -rf "$CACHE/build-series-x86_64-w1" "$CACHE/build-series-arm64-w1"
 started=$SECONDS
 
 git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
@@ -213,9 +225,9 @@ our_warnings() {
 }
 
 check_build() {
-	local arch=$1 id=$2 build=$CACHE/build-series-$1 w1build=$CACHE/build-series-$1-w1
+	local arch=$1 id=$2 build=$CACHE/build-series-$1
 	local frag rc=0 t0=$SECONDS d
-	local log=$logs/$2-$1.log w1log=$logs/$2-$1-w1.log
+	local log=$logs/$2-$1.log
 	local -a margs=(-j"$JOBS")
 	case $arch in
 	x86_64) frag=$VMTEST_DIR/x86_64-series.config; margs+=(ARCH=x86_64) ;;
@@ -226,61 +238,80 @@ check_build() {
 	if ! (kconfig_from_fragment "$st" "$build" "$frag" "$logs/config-$arch.log" "${margs[@]}"); then
 		rc=1
 		echo "#   configuring failed: $logs/config-$arch.log"
-	elif ! kmake vmlinux modules >"$log" 2>&1; then
+	elif ! kmake "${wflags[@]}" vmlinux modules >"$log" 2>&1; then
 		rc=1
 		build_errors "$log"
 	elif ! config_has_fragment "$build/.config" "$frag" 2>&1 | diag; then
 		rc=1
 		echo "#   $id changes Kconfig so that the lines of $(basename "$frag") above no longer hold"
 	else
-		# The W=1 directories, compiled with W=1 in a build directory of their
-		# own (the same .config), so that no object switches flags from one
-		# state to the next: each build compiles only what the patch changed.
-		# The first state compiles them all (and kernel-doc checks them); a
-		# later one, what changed since, whose warnings are then all shown.
-		mkdir -p "$w1build"
-		cmp -s "$build/.config" "$w1build/.config" || cp "$build/.config" "$w1build/.config"
-		if ! make -C "$st" O="$w1build" "${margs[@]}" W=1 "${w1dirs[@]}" >"$w1log" 2>&1; then
-			rc=1
-			build_errors "$w1log"
-		fi
+		# The first state compiles everything with W=1; a later one, what
+		# the patch changed, whose warnings are then all in its log.
 		for d in "${w1dirs[@]}"; do
-			if ! grep -qs -- -DKBUILD_EXTRA_WARN1 "$w1build/$d".*.o.cmd; then
+			if ! grep -qs -- -DKBUILD_EXTRA_WARN1 "$build/$d".*.o.cmd; then
 				rc=1
 				echo "#   nothing in $d was compiled with W=1: is it enabled in $(basename "$frag")?"
 			fi
 		done
 	fi
 	if [ -f "$log" ]; then
-		our_warnings "$log" "$w1log" >"$tmp/warnings"
+		our_warnings "$log" >"$tmp/warnings"
 		if [ -s "$tmp/warnings" ]; then
 			rc=1
 			diag 60 <"$tmp/warnings"
 		fi
 	fi
 	say "$id: $arch done in $((SECONDS - t0)) s"
+	last_build_rc=$rc
 	check $rc "series $id: $arch builds (vmlinux, modules) with no warning, W=1 included, in videobuf2, v4l2-core, verisilicon, rockchip/rga, rockchip/rkvdec or the files of the series"
 }
 
 # The .c files under drivers/ that the series touches: sparse looks at these.
 mapfile -t sparse_files < <(sed -n 's|^+++ b/\(drivers/.*\.c\)$|\1|p' "${patches[@]}" | sort -u)
-# sparse_run OUT: sparse's warnings (C=2, x86_64) for those of sparse_files
-# that exist now, without line numbers, sorted, in OUT.
+# sparse_run OUT [FILE...]: sparse (C=2, x86_64) on those FILEs of
+# sparse_files that exist now, through vmtest/sparse-one, which keeps
+# each file's report in $tmp/sparse/; then the warnings of every report of
+# a file of sparse_files that exists now, without line numbers, sorted, in
+# OUT.
 sparse_run() {
 	local out=$1 f build=$CACHE/build-series-x86_64 log=$logs/sparse.log
 	local -a objs=()
-	for f in "${sparse_files[@]}"; do
+	shift
+	mkdir -p "$tmp/sparse"
+	for f; do
+		rm -f "$tmp/sparse/${f//\//%}"
 		[ -f "$st/$f" ] && objs+=("${f%.c}.o")
 	done
-	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
-		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
-	make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=2 CHECK="$sparse" "${objs[@]}" >"$log" 2>&1 ||
-		{ tail -n 20 "$log" | diag; return 1; }
-	{ grep -E ': (warning|error):' "$log" || true; } | sed "s|$st/||g" | nolines | sort -u >"$out"
+	: >"$log"
+	if [ ${#objs[@]} -gt 0 ]; then
+		kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
+			"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
+		SPARSE=$sparse SPARSE_OUT=$tmp/sparse SPARSE_SRCTREE=$st \
+			make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" "${wflags[@]}" C=2 \
+			CHECK="$VMTEST_DIR/sparse-one" "${objs[@]}" >"$log" 2>&1 ||
+			{ tail -n 20 "$log" | diag; return 1; }
+	fi
+	for f in "${sparse_files[@]}"; do
+		[ -f "$st/$f" ] || continue
+		[ -f "$tmp/sparse/${f//\//%}" ] ||
+			{ echo "sparse left no report for $f" | diag; return 1; }
+		cat "$tmp/sparse/${f//\//%}"
+	done | { grep -E ': (warning|error):' || true; } | sed "s|$st/||g" | nolines | sort -u >"$out"
 }
+# check_sparse ID: sparse on the files of sparse_files whose object changed
+# since $tmp/x86_64-stamp (check_build x86_64 of the patch rebuilt it), or
+# that have no report yet; on all of them when that build failed.
 check_sparse() {
-	local id=$1 rc=0
-	sparse_run "$tmp/sparse-after" || rc=1
+	local id=$1 rc=0 f
+	local -a redo=()
+	for f in "${sparse_files[@]}"; do
+		if [ "$last_build_rc" -ne 0 ] || [ ! -f "$tmp/sparse/${f//\//%}" ] ||
+		   [ "$CACHE/build-series-x86_64/${f%.c}.o" -nt "$tmp/x86_64-stamp" ]; then
+			redo+=("$f")
+		fi
+	done
+	say "$id: sparse on the ${#redo[@]} file(s) of the series that it rebuilt"
+	sparse_run "$tmp/sparse-after" "${redo[@]}" || rc=1
 	if [ $rc -eq 0 ]; then
 		comm -13 "$tmp/sparse-before" "$tmp/sparse-after" >"$tmp/sparse-new"
 		[ -s "$tmp/sparse-new" ] && { rc=1; diag 40 <"$tmp/sparse-new"; }
@@ -326,7 +357,7 @@ cocci_run() {
 	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
 		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
 	rm -f "$tmp/cocci-files" "$tmp/cocci-files.inc"
-	COCCI_COLLECT=$tmp/cocci-files make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" C=1 \
+	COCCI_COLLECT=$tmp/cocci-files make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" "${wflags[@]}" C=1 \
 		CHECK="$VMTEST_DIR/cocci-collect" "${objs[@]}" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" | diag; return 1; }
 	if [ ! -s "$tmp/cocci-files.inc" ]; then
@@ -364,7 +395,7 @@ check_cocci() {
 	check $rc "series $id: coccinelle (scripts/coccinelle in report mode, with the options of scripts/coccicheck) finds nothing new in the ${#files[@]} .c file(s) it touches"
 }
 say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
-sparse_run "$tmp/sparse-before" || die "sparse does not run on the base (log: $logs/sparse.log)"
+sparse_run "$tmp/sparse-before" "${sparse_files[@]}" || die "sparse does not run on the base (log: $logs/sparse.log)"
 say "coccinelle on the base: the same files"
 cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log: $logs/cocci.log)"
 
@@ -386,6 +417,7 @@ for p in "${patches[@]}"; do
 	fi
 	check_checkpatch "$p" "$id"
 	check_kerneldoc "$id"
+	touch "$tmp/x86_64-stamp"
 	check_build x86_64 "$id"
 	check_sparse "$id"
 	check_cocci "$id"

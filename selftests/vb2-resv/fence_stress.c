@@ -1864,14 +1864,50 @@ static const char *hist_error(int hist)
 		strerror(-hist);
 }
 
-/* The hist triggers of the leak check, told apart from others by their size. */
-#define HIST_INIT	"hist:keys=context:size=16384 if driver == \"" FENCE_DRIVER "\""
-#define HIST_DESTROY	"hist:keys=context:sort=context:size=32768"
+/*
+ * The hist triggers of the leak check, told apart from others by their
+ * size. A histogram has one entry per fence context and drops the events of
+ * contexts beyond its size, which the leak check then reports as "cannot
+ * tell". Each fence context a run creates comes from an operation of its
+ * workers (an open, a sw_sync timeline), a few a second: the sizes allow 32
+ * contexts a second (one an operation with -n) for dma_fence_init, filtered
+ * to vb2's fences, and twice that for dma_fence_destroy, which counts every
+ * driver's (a fence that has signalled no longer names its driver). The
+ * kernel preallocates every entry when the trigger is set and frees them
+ * when it is removed: on a debug kernel under emulation, 16384 entries took
+ * 14 s, so a short run does not get the room of a long one.
+ */
+static char hist_init[160], hist_destroy[96], hist_init_tag[24], hist_destroy_tag[24];
+
+static void hist_strings(void)
+{
+	unsigned long want = cfg.secs ? 32UL * cfg.secs : cfg.ops;
+	unsigned int size = 2048;
+
+	while (size < want && size < 32768)
+		size <<= 1;
+	snprintf(hist_init, sizeof(hist_init),
+		 "hist:keys=context:size=%u if driver == \"" FENCE_DRIVER "\"", size);
+	snprintf(hist_destroy, sizeof(hist_destroy), "hist:keys=context:sort=context:size=%u",
+		 2 * size);
+	snprintf(hist_init_tag, sizeof(hist_init_tag), ":size=%u", size);
+	snprintf(hist_destroy_tag, sizeof(hist_destroy_tag), ":size=%u", 2 * size);
+}
+
+/* Removes a trigger whatever its size: the kernel does not compare sizes. */
+static void hist_remove(const char *event, const char *trigger)
+{
+	char path[128], cmd[200];
+
+	snprintf(path, sizeof(path), DMA_FENCE_EVENTS "/%s/trigger", event);
+	snprintf(cmd, sizeof(cmd), "!%s", trigger);
+	write_file(path, cmd);
+}
 
 static void hist_stop(void)
 {
-	write_file(DMA_FENCE_EVENTS "/dma_fence_init/trigger", "!" HIST_INIT);
-	write_file(DMA_FENCE_EVENTS "/dma_fence_destroy/trigger", "!" HIST_DESTROY);
+	hist_remove("dma_fence_init", hist_init);
+	hist_remove("dma_fence_destroy", hist_destroy);
 }
 
 static int hist_start(void)
@@ -1882,10 +1918,11 @@ static int hist_start(void)
 		mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
 	if (access(DMA_FENCE_EVENTS, F_OK))
 		return -ENOENT;
+	hist_strings();
 	hist_stop();	/* a run that died may have left them */
-	ret = write_file(DMA_FENCE_EVENTS "/dma_fence_init/trigger", HIST_INIT);
+	ret = write_file(DMA_FENCE_EVENTS "/dma_fence_init/trigger", hist_init);
 	if (!ret)
-		ret = write_file(DMA_FENCE_EVENTS "/dma_fence_destroy/trigger", HIST_DESTROY);
+		ret = write_file(DMA_FENCE_EVENTS "/dma_fence_destroy/trigger", hist_destroy);
 	if (ret)
 		hist_stop();
 	return ret;
@@ -1948,8 +1985,8 @@ static int leak_check(char *why, size_t len)
 	struct hits *a, *b, *hit;
 
 	for (waited = 0;; waited += 100) {
-		na = hist_read("dma_fence_init", ":size=16384", &a, &da);
-		nb = hist_read("dma_fence_destroy", ":size=32768", &b, &db);
+		na = hist_read("dma_fence_init", hist_init_tag, &a, &da);
+		nb = hist_read("dma_fence_destroy", hist_destroy_tag, &b, &db);
 		if (na < 0 || nb < 0 || da || db) {
 			snprintf(why, len, "%s", na < 0 || nb < 0 ? "cannot read the histograms" :
 				 "the histograms are full and dropped events: a shorter run can tell");

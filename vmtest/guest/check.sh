@@ -33,11 +33,15 @@ modprobe rockchip-vdec
 result $? "modprobe rockchip-vdec (probes on the model)"
 rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,rk3588-av1-vpu-dec rkvdec"
 
-# Every installed kselftest; run_kselftest.sh prints KTAP that the host counts.
+# Every installed kselftest but fence_soak, which runs later beside
+# v4l2-compliance; run_kselftest.sh prints KTAP that the host counts.
 # It reopens /dev/stdout for the tests' output: through a pipe, so that its
 # writes and the shell's cannot overwrite each other as they would in a file.
 # Each result reaches plan.log as it comes, for the host to show.
-(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh) 2>&1 | tee "$OUT/kselftest.tap" |
+kselftests() {
+	(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh "$@") 2>&1
+}
+kselftests -S vb2-resv:fence_soak | tee "$OUT/kselftest.tap" |
 	grep --line-buffered -E '^# selftests: |^# (not )?ok |^(not )?ok '
 
 # The benchmark, short, so that 'make bench' cannot rot; its numbers are not judged here.
@@ -45,45 +49,19 @@ rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,
 	> "$OUT/bench-short.md" 2>&1
 result $? "fence_bench runs (short; 'make bench' keeps the numbers)"
 
+# F8's soak, 100,000 jobs, is five minutes of this kernel's CPU; the
+# v4l2-compliance runs that follow spend most of theirs asleep in their
+# blocking-wait tests (16 s a node). The soak runs in the background while
+# they do: its own context, its fence counts keyed by that context, and no
+# test judged by time beside it. Its KTAP goes to a file of its own.
+kselftests -t vb2-resv:fence_soak > "$OUT/kselftest-soak.tap" &
+soak=$!
+
 # F1: a driver that does not opt in keeps its v4l2-compliance result; the
 # opted-in test device passes it too, streaming MMAP and, with buffers that
 # vim2m exports, DMABUF (-e).
 compliance vim2m -s
 compliance vb2-resv-test -s -e "$(video_node vim2m)"
-
-# Hostile user space: fence_stress's random operations (three processes of
-# two threads, the kill switch, unbind and bind, module unload and reload
-# among them) with the contract as the oracle, once with a fixed seed and
-# once with a fresh one; the seed and the replay command are in its log.
-for seed in 1 fresh; do
-	log=$OUT/fence_stress-$seed.log
-	if [ "$seed" = fresh ]; then
-		VB2_STRESS_LOG=$OUT "$VMTEST_STAGE/kselftest/vb2-resv/fence_stress" \
-			-t 60 --destructive >"$log" 2>&1
-	else
-		VB2_STRESS_LOG=$OUT "$VMTEST_STAGE/kselftest/vb2-resv/fence_stress" \
-			-t 60 -s "$seed" --destructive >"$log" 2>&1
-	fi
-	rc=$?
-	grep -E '^# (seed |[0-9]+ operations|checks|FAIL)|^not ok' "$log" | head -n 20
-	result $rc "fence_stress -t 60 --destructive, seed $seed: every fence seen signals in time and agrees with its buffer, none left alive, the device still works"
-done
-modprobe -r vb2-resv-test
-result $? "modprobe -r vb2-resv-test after the tests"
-
-# The contract again with the other two allocators.
-for mem in dma-contig dma-sg; do
-	modprobe vb2-resv-test mem=$mem
-	result $? "modprobe vb2-resv-test mem=$mem"
-	"$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" 2>&1 |
-		tee "$OUT/producer_fences-$mem.tap" |
-		grep --line-buffered -E '^(not )?ok ' | sed -u "s/\$/ [$mem]/"
-	modprobe -r vb2-resv-test
-	result $? "modprobe -r vb2-resv-test mem=$mem"
-done
-
-modprobe -r vim2m
-result $? "modprobe -r vim2m after the tests"
 
 # hantro, rga and rkvdec without patches 2 and 3 and the rkvdec follow-up:
 # their base sources, built against this kernel. v4l2-compliance (not streaming: the model decodes nothing)
@@ -106,6 +84,13 @@ for n in $rk_nodes; do
 	[ -n "$with" ] && [ "$with" = "$without" ]
 	result $? "v4l2-compliance on $n: the same with and without the series"
 done
+
+wait $soak
+grep -E '^# selftests: |^# (not )?ok |^(not )?ok ' "$OUT/kselftest-soak.tap"
+grep -qE '^(not )?ok [0-9]+ selftests: vb2-resv: fence_soak' "$OUT/kselftest-soak.tap"
+result $? "fence_soak ran to its end beside v4l2-compliance (its result is counted from its own KTAP)"
+
+# The drivers without their patches, continued: rk3399_fences must fail.
 # Not a .tap file: its failures are the expected result, which the host
 # must not count as failures.
 "$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
@@ -157,6 +142,40 @@ rmmod hantro-vpu
 result $? "rmmod hantro-vpu without the VDPU2 and AV1 fixes"
 modprobe -r vb2-resv-rk3399-model
 result $? "modprobe -r vb2-resv-rk3399-model"
+
+# Hostile user space: fence_stress's random operations (three processes of
+# two threads, the kill switch, unbind and bind, module unload and reload
+# among them) with the contract as the oracle, once with a fixed seed and
+# once with a fresh one; the seed and the replay command are in its log.
+for seed in 1 fresh; do
+	log=$OUT/fence_stress-$seed.log
+	if [ "$seed" = fresh ]; then
+		VB2_STRESS_LOG=$OUT "$VMTEST_STAGE/kselftest/vb2-resv/fence_stress" \
+			-t 60 --destructive >"$log" 2>&1
+	else
+		VB2_STRESS_LOG=$OUT "$VMTEST_STAGE/kselftest/vb2-resv/fence_stress" \
+			-t 60 -s "$seed" --destructive >"$log" 2>&1
+	fi
+	rc=$?
+	grep -E '^# (seed |[0-9]+ operations|checks|FAIL)|^not ok' "$log" | head -n 20
+	result $rc "fence_stress -t 60 --destructive, seed $seed: every fence seen signals in time and agrees with its buffer, none left alive, the device still works"
+done
+modprobe -r vb2-resv-test
+result $? "modprobe -r vb2-resv-test after the tests"
+
+# The contract again with the other two allocators.
+for mem in dma-contig dma-sg; do
+	modprobe vb2-resv-test mem=$mem
+	result $? "modprobe vb2-resv-test mem=$mem"
+	"$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" 2>&1 |
+		tee "$OUT/producer_fences-$mem.tap" |
+		grep --line-buffered -E '^(not )?ok ' | sed -u "s/\$/ [$mem]/"
+	modprobe -r vb2-resv-test
+	result $? "modprobe -r vb2-resv-test mem=$mem"
+done
+
+modprobe -r vim2m
+result $? "modprobe -r vim2m after the tests"
 
 kmemleak_scan
 
