@@ -1869,19 +1869,20 @@ static const char *hist_error(int hist)
  * size. A histogram has one entry per fence context and drops the events of
  * contexts beyond its size, which the leak check then reports as "cannot
  * tell". Each fence context a run creates comes from an operation of its
- * workers (an open, a sw_sync timeline), a few a second: the sizes allow 32
- * contexts a second (one an operation with -n) for dma_fence_init, filtered
- * to vb2's fences, and twice that for dma_fence_destroy, which counts every
- * driver's (a fence that has signalled no longer names its driver). The
- * kernel preallocates every entry when the trigger is set and frees them
- * when it is removed: on a debug kernel under emulation, 16384 entries took
- * 14 s, so a short run does not get the room of a long one.
+ * workers (an open, a sw_sync timeline): 157 vb2 contexts in a 60 s run on
+ * the debug kernel. The sizes allow 16 contexts a second (one an operation
+ * with -n) for dma_fence_init, filtered to vb2's fences, and twice that for
+ * dma_fence_destroy, which counts every driver's (a fence that has
+ * signalled no longer names its driver). The kernel preallocates every
+ * entry when the trigger is set and frees them when it is removed: on a
+ * debug kernel under emulation, 16384 entries took 14 s, so a short run
+ * does not get the room of a long one.
  */
 static char hist_init[160], hist_destroy[96], hist_init_tag[24], hist_destroy_tag[24];
 
 static void hist_strings(void)
 {
-	unsigned long want = cfg.secs ? 32UL * cfg.secs : cfg.ops;
+	unsigned long want = cfg.secs ? 16UL * cfg.secs : cfg.ops;
 	unsigned int size = 2048;
 
 	while (size < want && size < 32768)
