@@ -325,9 +325,10 @@ check_sparse() {
 # scripts/coccicheck gives spatch, but through vmtest/coccicheck-batch: every
 # semantic patch of scripts/coccinelle with a report mode but the two with
 # OCaml rules (sid's spatch cannot compile them without ocamlopt), each run
-# once on all the files to check, each file processed alone. kbuild compiles
-# the files first with vmtest/cocci-collect as its checker, which notes the
-# include options spatch needs. The reports of each .c file of the series
+# once on all the files to check, each file processed alone. kbuild runs
+# vmtest/cocci-collect on the files first as its checker (C=2: without
+# compiling what is up to date), which notes the include options spatch
+# needs. The reports of each .c file of the series
 # are kept in $tmp/cocci/, from the base on; a patch is checked on the files
 # it touches, against what they had before it. A file's reports are cached
 # by its content, the headers the series changed so far and the tools.
@@ -350,18 +351,17 @@ cocci_run() {
 			todo+=("$f:$k")
 			objs+=("${f%.c}.o")
 			abs+=("$st/$f")
-			rm -f "$build/${f%.c}.o"
 		fi
 	done
 	[ ${#objs[@]} -gt 0 ] || return 0
 	kconfig_from_fragment "$st" "$build" "$VMTEST_DIR/x86_64-series.config" \
 		"$logs/config-x86_64.log" ARCH=x86_64 -j"$JOBS"
 	rm -f "$tmp/cocci-files" "$tmp/cocci-files.inc"
-	COCCI_COLLECT=$tmp/cocci-files make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" "${wflags[@]}" C=1 \
+	COCCI_COLLECT=$tmp/cocci-files make -C "$st" O="$build" ARCH=x86_64 -j"$JOBS" "${wflags[@]}" C=2 \
 		CHECK="$VMTEST_DIR/cocci-collect" "${objs[@]}" >"$log" 2>&1 ||
 		{ tail -n 20 "$log" | diag; return 1; }
 	if [ ! -s "$tmp/cocci-files.inc" ]; then
-		echo "kbuild compiled none of ${objs[*]}: no include options for spatch" | diag
+		echo "kbuild checked none of ${objs[*]}: no include options for spatch" | diag
 		return 1
 	fi
 	SPATCH=$spatch "$VMTEST_DIR/coccicheck-batch" "$st" "$build" "$tmp/cocci-files.inc" \
