@@ -235,6 +235,7 @@ check_build() {
 	esac
 	kmake() { make -C "$st" O="$build" "${margs[@]}" "$@"; }
 	say "$id: building $arch (log: $log)"
+	touch "$tmp/build-start"
 	if ! (kconfig_from_fragment "$st" "$build" "$frag" "$logs/config-$arch.log" "${margs[@]}"); then
 		rc=1
 		echo "#   configuring failed: $logs/config-$arch.log"
@@ -253,6 +254,13 @@ check_build() {
 				echo "#   nothing in $d was compiled with W=1: is it enabled in $(basename "$frag")?"
 			fi
 		done
+		# Every .c file the patch changes must have been compiled
+		# again, or its warnings went unseen.
+		while read -r f; do
+			[ "$build/${f%.c}.o" -nt "$tmp/build-start" ] && continue
+			rc=1
+			echo "#   $f, which $id changes, was not compiled: is it enabled in $(basename "$frag")?"
+		done < <(git_st diff --name-only --diff-filter=d HEAD~1 HEAD -- '*.c')
 	fi
 	if [ -f "$log" ]; then
 		our_warnings "$log" >"$tmp/warnings"
