@@ -1835,9 +1835,9 @@ TEST_F(fence, close_while_job_completes_elsewhere)
  * other device goes away (its sw_sync timeline is closed), its fences are
  * signalled with an error and the callback drops the first fence's last
  * reference, while sw_sync still holds the timeline lock that the release
- * takes. Without the fix in the series of fixes applied first
- * ("dma-buf: sw_sync: ..."), the CPU spins on that lock for good, and
- * lockdep reports recursive locking. fence_stress found it.
+ * takes. Without "dma-buf: sw_sync: Do not release a point under the
+ * timeline lock" (patches/fixes/0005), the CPU spins on that lock for
+ * good, and lockdep reports recursive locking. fence_stress found it.
  */
 TEST(timeline_closed_under_dma_buf_poller)
 {
