@@ -72,6 +72,16 @@ else
 			grep -q '^Cc: .*linux-media@vger.kernel.org' "$m" ||
 			{ echo "#   $n: linux-media is not copied"; rc=1; }
 	done
+	# A fix outside media reaches that subsystem too: sw_sync's
+	# maintainer and list, as get_maintainer.pl names them.
+	if series_patches | grep '/fixes/' | xargs grep -l '^+++ b/drivers/dma-buf/sw_sync.c' >/dev/null; then
+		for addr in 'Sumit Semwal <sumit.semwal@linaro.org>' 'dri-devel@lists.freedesktop.org'; do
+			# The headers, unfolded: To and Cc lines whole.
+			awk '/^$/ { exit } /^[ \t]/ { h = h " " $0; next } { print h; h = $0 } END { print h }' \
+				"${fixes[0]}" | grep -E '^(To|Cc):' | grep -F "$addr" >/dev/null ||
+				{ echo "#   ${fixes[0]##*/}: $addr is not addressed, though a fix changes sw_sync"; rc=1; }
+		done
+	fi
 	# checkpatch on what would be sent; the tree has no upstream history
 	# to look up the commit a Fixes: tag names.
 	patches_out=()
