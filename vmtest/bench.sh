@@ -49,6 +49,14 @@ fi
 		echo "pair and one per wake-up: \`pairs.csv\`, \`latency.csv\`."
 		echo
 	fi
+	if [ -s "$run/bench-counting.md" ]; then
+		echo "The same pairs in the same boot, with the test device's own signal counting"
+		echo "left on (\`fence_bench -T -C\`: a callback on each fence, which no real driver"
+		echo "adds, and which the reports before this option counted as the fences' cost):"
+		echo
+		cat "$run/bench-counting.md"
+		echo
+	fi
 	echo "Where the time goes: 2000 jobs with fences off, then 2000 with fences on, under ftrace's function profiler (times include callees; the profiler inflates short functions):"
 	echo
 	cat "$run/profile.md"

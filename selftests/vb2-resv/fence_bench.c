@@ -4,7 +4,7 @@
  *
  *   fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]
  *               [-w width] [-c contexts] [-l samples] [-S scale-jobs]
- *               [-o pairs.csv] [-O latency.csv] [-L] [-m]
+ *               [-o pairs.csv] [-O latency.csv] [-L] [-T] [-C] [-m]
  *
  * Measurements on the device (default driver: vb2-resv-test, whose
  * "Transaction Time (msec)" is set to 0 for the throughput runs), with the
@@ -46,7 +46,14 @@
  * values there is none ("n/a"): a short run (-r 2 -R 2) still runs and
  * reports, but its interval is not narrow enough.
  *
- * -L runs the wake-up measurement alone. -m writes a line to ftrace's
+ * The test device counts its fences' signals from a callback it adds to
+ * each (vb2-resv-test's count_signals), which no real driver does: its cost
+ * would be counted as the fences'. fence_bench turns the counting off while
+ * it runs and restores it at exit; -C leaves it on, to measure what that
+ * counting adds.
+ *
+ * -L runs the wake-up measurement alone, -T the throughput alone (both
+ * sections of pairs). -m writes a line to ftrace's
  * trace_marker as each measured waiter starts to wait and as it has woken
  * ("fence_bench wait|woke KIND pid PID"), so that a trace of the scheduler
  * and dma_fence events can tell where a wake-up's time goes
@@ -77,6 +84,7 @@
 #include "m2m_util.h"
 
 #define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
+#define COUNT_SIGNALS	"/sys/module/vb2_resv_test/parameters/count_signals"
 #define TRANS_TIME_CTRL	"Transaction Time (msec)"
 #define NBUFS		4
 #define MAX_PAIRS	100
@@ -88,6 +96,7 @@
 static const char *driver = "vb2-resv-test";
 static int marker_fd = -1;	/* ftrace's trace_marker, with -m */
 static int saved_switch = -1;
+static int saved_count = -1;	/* the test device's count_signals */
 static int min_pairs = 10, max_pairs = 40;
 static double target_width = 0.02;
 static FILE *pairs_csv, *latency_csv;
@@ -97,6 +106,8 @@ static void restore_switch(void)
 {
 	if (saved_switch >= 0)
 		write_file(KILL_SWITCH, saved_switch ? "1" : "0");
+	if (saved_count >= 0)
+		write_file(COUNT_SIGNALS, saved_count ? "1" : "0");
 }
 
 static void die(const char *what)
@@ -637,7 +648,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]\n"
 		"                   [-w width] [-c contexts] [-l samples] [-S scale-jobs]\n"
-		"                   [-o pairs.csv] [-O latency.csv] [-L] [-m]\n"
+		"                   [-o pairs.csv] [-O latency.csv] [-L] [-T] [-C] [-m]\n"
 		"  -d  the m2m device's driver (default vb2-resv-test)\n"
 		"  -j  jobs of one throughput run (default 10000)\n"
 		"  -r  pairs of runs, fences off and on, at least (default 10)\n"
@@ -650,6 +661,8 @@ static void usage(void)
 		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job\n"
 		"  -O  CSV of the wake-ups: waiter,sample,us\n"
 		"  -L  the wake-ups alone\n"
+		"  -T  the throughput alone (one context, then -c contexts)\n"
+		"  -C  leave the test device's signal counting on (a callback per fence)\n"
 		"  -m  trace_marker lines around each measured wait\n",
 		MAX_PAIRS, MAX_CTX, MAX_SAMPLES);
 }
@@ -657,12 +670,12 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	int opt, contexts = 16, samples = 200;
-	bool latency_only = false;
+	bool latency_only = false, throughput_only = false, counting = false;
 	long jobs = 10000, scale_jobs = 100000;
 	const char *pairs_path = NULL, *latency_path = NULL;
 	char what[64], section[16];
 
-	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:Lm")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:LTCm")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -697,6 +710,12 @@ int main(int argc, char **argv)
 		case 'L':
 			latency_only = true;
 			break;
+		case 'T':
+			throughput_only = true;
+			break;
+		case 'C':
+			counting = true;
+			break;
 		case 'm':
 			marker_fd = open("/sys/kernel/tracing/trace_marker",
 					 O_WRONLY | O_CLOEXEC);
@@ -714,8 +733,8 @@ int main(int argc, char **argv)
 	if (jobs < NBUFS || min_pairs < 1 || max_pairs < min_pairs ||
 	    max_pairs > MAX_PAIRS || !(target_width > 0) || contexts < 1 ||
 	    contexts > MAX_CTX || samples < 1 || samples > MAX_SAMPLES ||
-	    scale_jobs / contexts < NBUFS) {
-		fprintf(stderr, "fence_bench: -j >= %d, 1 <= -r <= -R <= %d, -w > 0, -c 1..%d, -l 1..%d, -S >= %d per context\n",
+	    scale_jobs / contexts < NBUFS || (latency_only && throughput_only)) {
+		fprintf(stderr, "fence_bench: -j >= %d, 1 <= -r <= -R <= %d, -w > 0, -c 1..%d, -l 1..%d, -S >= %d per context, not -L and -T\n",
 			NBUFS, MAX_PAIRS, MAX_CTX, MAX_SAMPLES, NBUFS);
 		return 1;
 	}
@@ -725,6 +744,17 @@ int main(int argc, char **argv)
 		return KSFT_SKIP;
 	}
 	atexit(restore_switch);
+	/* Absent with another driver, or a test module without it: nothing to do */
+	saved_count = read_bool_file(COUNT_SIGNALS);
+	if (saved_count >= 0 && write_file(COUNT_SIGNALS, counting ? "1" : "0")) {
+		fprintf(stderr, "fence_bench: cannot write %s\n", COUNT_SIGNALS);
+		return 1;
+	}
+	if (saved_count >= 0)
+		printf("The test device's signal counting (%s): %s.\n\n",
+		       COUNT_SIGNALS, counting ?
+		       "on, a callback on each fence, -C" :
+		       "off while fence_bench runs, as no real driver adds a callback to its own fence");
 	if (pairs_path)
 		pairs_csv = csv_open(pairs_path,
 				     "section,pair,first,off,on,ratio,us_per_job");
@@ -742,6 +772,10 @@ int main(int argc, char **argv)
 	snprintf(what, sizeof(what), "each of %d contexts at once, 0 ms jobs", contexts);
 	snprintf(section, sizeof(section), "%dctx", contexts);
 	throughput(jobs * 2, contexts, section, what);
+	if (throughput_only) {
+		csv_close(pairs_csv, pairs_path);
+		return 0;
+	}
 	latency(samples);
 	scale(scale_jobs, contexts);
 	csv_close(pairs_csv, pairs_path);

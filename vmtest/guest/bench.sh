@@ -11,6 +11,16 @@ result $? "modprobe vb2-resv-test"
 result $? "fence_bench $args"
 cat "$OUT/bench.md"
 
+# The same pairs with the test device's signal counting left on (a callback
+# on each fence, which no real driver adds): what it added to the figures
+# measured before fence_bench turned it off.
+tput=$(echo "$args" | sed 's/-[lS] [0-9]*//g')
+# shellcheck disable=SC2086  # the arguments are words
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -T -C $tput \
+	-o "$OUT/pairs-counting.csv" > "$OUT/bench-counting.md"
+result $? "fence_bench -T -C $tput"
+cat "$OUT/bench-counting.md"
+
 # Where the time goes: ftrace's function profiler times each step of
 # publication, signalling and the dependency check over the same jobs run
 # with fences off, then on; the table puts the two side by side.
@@ -28,6 +38,8 @@ if [ -w $T/function_profile_enabled ]; then
 		 v4l2_m2m_job_finish vb2_core_qbuf vb2_core_dqbuf; do
 		echo "$f" >> $T/set_ftrace_filter 2>/dev/null
 	done
+	# As fence_bench runs: without the test device's own callback.
+	echo N > /sys/module/vb2_resv_test/parameters/count_signals
 	for mode in off on; do
 		[ $mode = on ] && v=Y || v=N
 		echo $v > /sys/module/videobuf2_common/parameters/producer_fences
@@ -40,6 +52,7 @@ if [ -w $T/function_profile_enabled ]; then
 		cat $T/trace_stat/function* > "$OUT/profile-$mode.txt"
 	done
 	echo Y > /sys/module/videobuf2_common/parameters/producer_fences
+	echo Y > /sys/module/vb2_resv_test/parameters/count_signals
 	# One table for all CPUs: hits and total time add up, per job.
 	awk '
 		FNR == 1 { mode++ }
