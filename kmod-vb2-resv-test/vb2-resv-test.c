@@ -39,7 +39,8 @@
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
  * watchdog_ms=, linger_ms= (a v4l2-mem2mem regression test),
- * count_signals= (the published and signalled counters).
+ * count_signals= (the published and signalled counters), job_us= (jobs
+ * that take microseconds, for the benchmark).
  * Multiplanar-ness comes from the format (GREY and XRGB32: one plane, NV12M:
  * two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
  * be scanned out by a KMS driver (F13). Counters are in debugfs:
@@ -120,6 +121,19 @@ static bool count_signals = true;
 module_param(count_signals, bool, 0644);
 MODULE_PARM_DESC(count_signals,
 		 "count published fences and their signals in debugfs (default: on)");
+
+/*
+ * The job time control counts milliseconds and the job ends from a delayed
+ * work item, so it ends on a timer tick: a few microseconds more or less in
+ * the job's path vanish into the wait for the next tick. With job_us set,
+ * the completion worker also sleeps this long on a high-resolution timer
+ * first, so that every job takes its time plus its own path's, and the
+ * benchmark can measure what producer fences cost a job of a device's
+ * length. Nothing else uses it.
+ */
+static unsigned int job_us;
+module_param(job_us, uint, 0644);
+MODULE_PARM_DESC(job_us, "benchmark only: every job takes this many us more (default 0)");
 
 /*
  * A regression test for the v4l2-mem2mem fix "Do not use the context after
@@ -332,7 +346,11 @@ static void vrt_irq_work(struct work_struct *work)
 {
 	struct vrt_ctx *ctx = container_of(to_delayed_work(work), struct vrt_ctx,
 					   irq_work);
+	unsigned int us = READ_ONCE(job_us);
 
+	/* No slack: a job that ends anywhere in a range blurs the figures */
+	if (us && !READ_ONCE(ctx->aborting))
+		usleep_range(us, us);
 	vrt_job_finish(ctx, false);
 }
 

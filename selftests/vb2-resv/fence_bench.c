@@ -4,7 +4,8 @@
  *
  *   fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]
  *               [-w width] [-c contexts] [-l samples] [-S scale-jobs]
- *               [-o pairs.csv] [-O latency.csv] [-L] [-T] [-C] [-m]
+ *               [-u us -k jobs] [-o pairs.csv] [-O latency.csv] [-L] [-T]
+ *               [-C] [-m]
  *
  * Measurements on the device (default driver: vb2-resv-test, whose
  * "Transaction Time (msec)" is set to 0 for the throughput runs), with the
@@ -22,6 +23,10 @@
  *    interval, and whether the interval got narrow enough;
  *  - contexts: the same with @contexts contexts at once, one thread each,
  *    sharing @jobs * 2 jobs: throughput per context;
+ *  - with -u, both once more with jobs of @us microseconds (@jobs of -k,
+ *    and twice that for the contexts), the length of a device's work, timed
+ *    by the test device's job_us on a high-resolution timer: what fences
+ *    cost a job that does something;
  *  - wake-up latency, fences on: jobs of 20 ms, each with one waiter
  *    blocked in the main thread, the kind rotating from job to job: poll()
  *    on the CAPTURE dma-buf, poll() on the video node the way a DQBUF waiter
@@ -85,6 +90,7 @@
 
 #define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
 #define COUNT_SIGNALS	"/sys/module/vb2_resv_test/parameters/count_signals"
+#define JOB_US		"/sys/module/vb2_resv_test/parameters/job_us"
 #define TRANS_TIME_CTRL	"Transaction Time (msec)"
 #define NBUFS		4
 #define MAX_PAIRS	100
@@ -97,6 +103,7 @@ static const char *driver = "vb2-resv-test";
 static int marker_fd = -1;	/* ftrace's trace_marker, with -m */
 static int saved_switch = -1;
 static int saved_count = -1;	/* the test device's count_signals */
+static char saved_job_us[32];	/* and its job_us, while -u has changed it */
 static int min_pairs = 10, max_pairs = 40;
 static double target_width = 0.02;
 static FILE *pairs_csv, *latency_csv;
@@ -108,6 +115,31 @@ static void restore_switch(void)
 		write_file(KILL_SWITCH, saved_switch ? "1" : "0");
 	if (saved_count >= 0)
 		write_file(COUNT_SIGNALS, saved_count ? "1" : "0");
+	if (saved_job_us[0])
+		write_file(JOB_US, saved_job_us);
+}
+
+/* Jobs of the test device take @us more, or as they were with @us < 0 */
+static void set_job_us(long us)
+{
+	char v[32];
+	FILE *f;
+
+	if (!saved_job_us[0]) {
+		f = fopen(JOB_US, "r");
+		if (!f || !fgets(saved_job_us, sizeof(saved_job_us), f)) {
+			fprintf(stderr, "fence_bench: -u needs %s (the test device, vb2-resv-test)\n",
+				JOB_US);
+			exit(1);
+		}
+		fclose(f);
+		saved_job_us[strcspn(saved_job_us, "\n")] = 0;
+	}
+	snprintf(v, sizeof(v), "%ld", us);
+	if (write_file(JOB_US, us < 0 ? saved_job_us : v)) {
+		fprintf(stderr, "fence_bench: cannot write %s\n", JOB_US);
+		exit(1);
+	}
 }
 
 static void die(const char *what)
@@ -313,7 +345,7 @@ static double run_contexts(int n, long jobs_each)
  * interval of the median ratio is narrower than target_width, or
  * max_pairs.
  */
-static void throughput(long jobs, int contexts, const char *section,
+static double throughput(long jobs, int contexts, const char *section,
 		       const char *what)
 {
 	double off[MAX_PAIRS], on[MAX_PAIRS], ratio[MAX_PAIRS], cost[MAX_PAIRS];
@@ -350,6 +382,26 @@ static void throughput(long jobs, int contexts, const char *section,
 	       s_on.min, s_on.max, fmt_ci(b_ratio, sizeof(b_ratio), &s_ratio, 3, false),
 	       fmt_ci(b_cost, sizeof(b_cost), &s_cost, 1, true), b_width);
 	fflush(stdout);
+	return s_off.median;
+}
+
+/*
+ * Jobs of @us must take about that much longer than jobs of none: if the
+ * kernel's timers only fire on the tick (no CONFIG_HIGH_RES_TIMERS), every
+ * job waits for the next one, and that wait swallows whatever fences add
+ * to the job's path: the ratio would be 1 whatever they cost. @rate and
+ * @rate0: the median jobs/s of each of @contexts contexts, fences off,
+ * with jobs of @us and of none. A debug kernel's slower path is in both.
+ */
+static void check_job_length(long us, double rate, double rate0, int contexts)
+{
+	double more = 1e6 / (rate * contexts) - 1e6 / (rate0 * contexts);
+
+	if (more <= us * 2 + 500)
+		return;
+	fprintf(stderr, "fence_bench: -u %ld: a job took %.0f us more than one of 0 us, fences off: this kernel's timers cannot time it (CONFIG_HIGH_RES_TIMERS?), and the wait would hide what fences cost\n",
+		us, more);
+	exit(1);
 }
 
 struct scale_worker {
@@ -648,7 +700,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]\n"
 		"                   [-w width] [-c contexts] [-l samples] [-S scale-jobs]\n"
-		"                   [-o pairs.csv] [-O latency.csv] [-L] [-T] [-C] [-m]\n"
+		"                   [-u us -k jobs] [-o pairs.csv] [-O latency.csv] [-L] [-T]\n"
+		"                   [-C] [-m]\n"
 		"  -d  the m2m device's driver (default vb2-resv-test)\n"
 		"  -j  jobs of one throughput run (default 10000)\n"
 		"  -r  pairs of runs, fences off and on, at least (default 10)\n"
@@ -658,6 +711,8 @@ static void usage(void)
 		"  -c  contexts at once (default 16, at most %d)\n"
 		"  -l  wake-ups of each kind of waiter (default 200, at most %d)\n"
 		"  -S  jobs of the scale run, shared by the contexts (default 100000)\n"
+		"  -u  the throughput pairs once more with jobs of this many us (test device)\n"
+		"  -k  jobs of one such run (default 1000)\n"
 		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job\n"
 		"  -O  CSV of the wake-ups: waiter,sample,us\n"
 		"  -L  the wake-ups alone\n"
@@ -671,11 +726,12 @@ int main(int argc, char **argv)
 {
 	int opt, contexts = 16, samples = 200;
 	bool latency_only = false, throughput_only = false, counting = false;
-	long jobs = 10000, scale_jobs = 100000;
+	long jobs = 10000, scale_jobs = 100000, job_us = 0, us_jobs = 1000;
 	const char *pairs_path = NULL, *latency_path = NULL;
 	char what[64], section[16];
+	double rate0, rate0n;
 
-	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:o:O:LTCm")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:u:k:o:O:LTCm")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -700,6 +756,12 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			scale_jobs = atol(optarg);
+			break;
+		case 'u':
+			job_us = atol(optarg);
+			break;
+		case 'k':
+			us_jobs = atol(optarg);
 			break;
 		case 'o':
 			pairs_path = optarg;
@@ -733,9 +795,11 @@ int main(int argc, char **argv)
 	if (jobs < NBUFS || min_pairs < 1 || max_pairs < min_pairs ||
 	    max_pairs > MAX_PAIRS || !(target_width > 0) || contexts < 1 ||
 	    contexts > MAX_CTX || samples < 1 || samples > MAX_SAMPLES ||
-	    scale_jobs / contexts < NBUFS || (latency_only && throughput_only)) {
-		fprintf(stderr, "fence_bench: -j >= %d, 1 <= -r <= -R <= %d, -w > 0, -c 1..%d, -l 1..%d, -S >= %d per context, not -L and -T\n",
-			NBUFS, MAX_PAIRS, MAX_CTX, MAX_SAMPLES, NBUFS);
+	    scale_jobs / contexts < NBUFS || (latency_only && throughput_only) ||
+	    job_us < 0 || job_us > 1000000 || us_jobs < NBUFS ||
+	    us_jobs * 2 / contexts < NBUFS) {
+		fprintf(stderr, "fence_bench: -j >= %d, 1 <= -r <= -R <= %d, -w > 0, -c 1..%d, -l 1..%d, -S >= %d per context, not -L and -T, -u 0..1000000, -k >= %d and >= %d per context\n",
+			NBUFS, MAX_PAIRS, MAX_CTX, MAX_SAMPLES, NBUFS, NBUFS, NBUFS);
 		return 1;
 	}
 	saved_switch = read_bool_file(KILL_SWITCH);
@@ -768,10 +832,22 @@ int main(int argc, char **argv)
 	}
 	printf("| jobs/s per context; pairs fences off and on, which first alternating, %d to %d pairs, until the 95%% interval of the median ratio is narrower than %.3f | pairs | fences off, median (min..max) | fences on, median (min..max) | on/off, median of the pairs [95%% interval] | us per job added, median [95%% interval] | interval narrow enough (its width) |\n"
 	       "|---|---|---|---|---|---|---|\n", min_pairs, max_pairs, target_width);
-	throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs");
+	rate0 = throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs");
 	snprintf(what, sizeof(what), "each of %d contexts at once, 0 ms jobs", contexts);
 	snprintf(section, sizeof(section), "%dctx", contexts);
-	throughput(jobs * 2, contexts, section, what);
+	rate0n = throughput(jobs * 2, contexts, section, what);
+	if (job_us) {
+		set_job_us(job_us);
+		snprintf(what, sizeof(what), "1 context, %ld us jobs", job_us);
+		check_job_length(job_us, throughput(us_jobs, 1, "1ctx-us", what),
+				 rate0, 1);
+		snprintf(what, sizeof(what), "each of %d contexts at once, %ld us jobs",
+			 contexts, job_us);
+		snprintf(section, sizeof(section), "%dctx-us", contexts);
+		check_job_length(job_us, throughput(us_jobs * 2, contexts, section, what),
+				 rate0n, contexts);
+		set_job_us(-1);
+	}
 	if (throughput_only) {
 		csv_close(pairs_csv, pairs_path);
 		return 0;

@@ -49,12 +49,13 @@ kselftests -S vb2-resv:fence_soak | tee "$OUT/kselftest.tap" |
 	> "$OUT/bench-short.md" 2>&1
 result $? "fence_bench runs (short; 'make bench' keeps the numbers)"
 "$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -T -C -j 400 -r 2 -R 2 -c 4 \
-	>> "$OUT/bench-short.md" 2>&1
-result $? "fence_bench -T -C runs (the throughput alone, the device's counting on)"
-# fence_bench turns the device's signal counting off while it runs; the
-# checks of its counters below need it back on.
-[ "$(cat /sys/module/vb2_resv_test/parameters/count_signals)" = Y ]
-result $? "fence_bench left vb2-resv-test's count_signals as it found it"
+	-u 1000 -k 40 >> "$OUT/bench-short.md" 2>&1
+result $? "fence_bench -T -C -u runs (the throughput alone, the device's counting on, 1 ms jobs)"
+# fence_bench turns the device's signal counting off while it runs and sets
+# its job_us for -u; the tests below need both as they were.
+[ "$(cat /sys/module/vb2_resv_test/parameters/count_signals)" = Y ] &&
+	[ "$(cat /sys/module/vb2_resv_test/parameters/job_us)" = 0 ]
+result $? "fence_bench left vb2-resv-test's count_signals and job_us as it found them"
 
 # F8's soak, 100,000 jobs, is five minutes of this kernel's CPU; the
 # v4l2-compliance runs that follow spend most of theirs asleep in their
