@@ -103,10 +103,19 @@ static const char *driver = "vb2-resv-test";
 static int marker_fd = -1;	/* ftrace's trace_marker, with -m */
 static int saved_switch = -1;
 static int saved_count = -1;	/* the test device's count_signals */
-static char saved_job_us[32];	/* and its job_us, while -u has changed it */
+static int saved_job_us = -1;	/* and its job_us, once -u has changed it */
 static int min_pairs = 10, max_pairs = 40;
 static double target_width = 0.02;
 static FILE *pairs_csv, *latency_csv;
+
+/* Jobs of the test device take @us more; 0 or a negative errno */
+static int set_job_us(long us)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%ld", us);
+	return write_file(JOB_US, v);
+}
 
 /* Leave the kill switch as it was found, whatever happens. */
 static void restore_switch(void)
@@ -115,31 +124,8 @@ static void restore_switch(void)
 		write_file(KILL_SWITCH, saved_switch ? "1" : "0");
 	if (saved_count >= 0)
 		write_file(COUNT_SIGNALS, saved_count ? "1" : "0");
-	if (saved_job_us[0])
-		write_file(JOB_US, saved_job_us);
-}
-
-/* Jobs of the test device take @us more, or as they were with @us < 0 */
-static void set_job_us(long us)
-{
-	char v[32];
-	FILE *f;
-
-	if (!saved_job_us[0]) {
-		f = fopen(JOB_US, "r");
-		if (!f || !fgets(saved_job_us, sizeof(saved_job_us), f)) {
-			fprintf(stderr, "fence_bench: -u needs %s (the test device, vb2-resv-test)\n",
-				JOB_US);
-			exit(1);
-		}
-		fclose(f);
-		saved_job_us[strcspn(saved_job_us, "\n")] = 0;
-	}
-	snprintf(v, sizeof(v), "%ld", us);
-	if (write_file(JOB_US, us < 0 ? saved_job_us : v)) {
-		fprintf(stderr, "fence_bench: cannot write %s\n", JOB_US);
-		exit(1);
-	}
+	if (saved_job_us >= 0)
+		set_job_us(saved_job_us);
 }
 
 static void die(const char *what)
@@ -837,7 +823,11 @@ int main(int argc, char **argv)
 	snprintf(section, sizeof(section), "%dctx", contexts);
 	rate0n = throughput(jobs * 2, contexts, section, what);
 	if (job_us) {
-		set_job_us(job_us);
+		if (read_int_file(JOB_US, &saved_job_us) || set_job_us(job_us)) {
+			fprintf(stderr, "fence_bench: -u needs %s, writable (the test device, vb2-resv-test)\n",
+				JOB_US);
+			exit(1);
+		}
 		snprintf(what, sizeof(what), "1 context, %ld us jobs", job_us);
 		check_job_length(job_us, throughput(us_jobs, 1, "1ctx-us", what),
 				 rate0, 1);
@@ -846,7 +836,11 @@ int main(int argc, char **argv)
 		snprintf(section, sizeof(section), "%dctx-us", contexts);
 		check_job_length(job_us, throughput(us_jobs * 2, contexts, section, what),
 				 rate0n, contexts);
-		set_job_us(-1);
+		/* The wake-ups and the scale run take jobs as they were */
+		if (set_job_us(saved_job_us)) {
+			fprintf(stderr, "fence_bench: cannot write %s\n", JOB_US);
+			exit(1);
+		}
 	}
 	if (throughput_only) {
 		csv_close(pairs_csv, pairs_path);
