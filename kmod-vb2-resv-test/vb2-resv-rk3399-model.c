@@ -16,7 +16,9 @@
  * into the destination buffer at the DMA address the driver programmed, sets
  * the status bits the driver's interrupt handler reads and raises the
  * interrupt from hard interrupt context. Per block, a job completes, completes
- * with an error status, or hangs until the driver resets the block. For the
+ * with an error status, or hangs until the driver resets the block; a hung
+ * block may also run away, writing into the destination until it is stopped,
+ * as a block that lost its way may keep its DMA going. For the
  * test of rockchip-rga's watchdog against its interrupt handler, the model
  * can raise the interrupt as the core reset is asserted, and count the calls
  * of the handler made while it is (an ftrace hook on rga_handle_irq()).
@@ -95,6 +97,8 @@
 #define VDEC_IRQ		BIT(8)
 #define VDEC_RDY_STA		BIT(12)
 #define VDEC_ERR_STA		BIT(14)
+#define VDEC_SOFTRST_EN_P	BIT(20)
+#define VDEC_SOFTRESET_RDY	BIT(22)
 #define VDEC_DECOUT_BASE	0x01c
 
 /* RGA2, from drivers/media/platform/rockchip/rga/rga-hw.h */
@@ -149,8 +153,15 @@ struct model_block {
 	u32 latency_ms;
 	u8 pattern;
 	u32 irq_at_reset;	/* RGA: interrupt as the core reset is asserted */
+	/*
+	 * A hung job runs away for this long after it started: it writes
+	 * into the destination at every poll, a byte that changes each time,
+	 * until the driver stops the block or the time is up, when the block
+	 * goes idle without an interrupt. 0: a hung job only hangs.
+	 */
+	u32 runaway_ms;
 	/* debugfs: what happened */
-	u32 jobs, errors, hangs, resets, bad_addr, irqs_at_reset;
+	u32 jobs, errors, hangs, resets, bad_addr, irqs_at_reset, late_writes;
 	bool in_reset;		/* RGA: the core reset is asserted */
 };
 
@@ -263,11 +274,12 @@ static bool model_job_stopped(struct model_block *b)
 		return !(readl(b->regs + VDPU_EN_FLAGS) & VDPU_DEC_E);
 	case BLOCK_AV1:
 		return !(readl(b->regs + AV1_INTERRUPT) & AV1_DEC_E);
-	case BLOCK_VDEC:
-		/* rkvdec's watchdog writes the interrupt disable bit alone */
-		return !(readl(b->regs + VDEC_INTERRUPT) & VDEC_DEC_E);
 	}
-	/* The RGA is stopped by its reset lines: model_reset_assert(). */
+	/*
+	 * The RGA is stopped by its reset lines: model_reset_assert(). The
+	 * video decoder by its soft reset: model_reg_side_effects(); masking
+	 * its interrupt or clearing its enable bit does not stop its DMA.
+	 */
 	return false;
 }
 
@@ -278,7 +290,7 @@ static const unsigned int model_dec_out[NUM_BLOCKS] = {
 	[BLOCK_VDEC] = VDEC_DECOUT_BASE,
 };
 
-/* Write the job's output where the driver told the block to. No lock held. */
+/* Write the job's output where the driver told the block to: no sleeping. */
 static u32 model_job_output(struct model_block *b, u8 pattern)
 {
 	phys_addr_t cmd, table;
@@ -411,7 +423,38 @@ static void model_reg_side_effects(struct model_block *b)
 			writel(val & ~(0xf0 | ((val >> 4) & 0xf)),
 			       b->regs + RGA_INT);
 		break;
+	case BLOCK_VDEC:
+		/*
+		 * The soft reset stops the block and reports its end in the
+		 * same register. The model raises no interrupt for it: the
+		 * driver masks it for the reset.
+		 */
+		val = readl(b->regs + VDEC_INTERRUPT);
+		if (val & VDEC_SOFTRST_EN_P) {
+			model_stop_job(b);
+			writel(VDEC_SOFTRESET_RDY | (val & VDEC_IRQ_DIS),
+			       b->regs + VDEC_INTERRUPT);
+		}
+		break;
 	}
+}
+
+/*
+ * A runaway job's DMA: one more write into the destination, or the end of
+ * the runaway. Under b->lock, so that a write never follows a stop the model
+ * has seen: real hardware stops at once.
+ */
+static void model_runaway(struct model_block *b)
+{
+	u64 ran_ns = ktime_get_ns() - b->start_ns;
+
+	if (ran_ns >= (u64)READ_ONCE(b->runaway_ms) * NSEC_PER_MSEC) {
+		b->busy = false;
+		b->hangs++;
+		return;
+	}
+	b->late_writes++;
+	model_job_output(b, b->pattern + b->late_writes);
 }
 
 /* The block raises its interrupt line: hard interrupt context, as on hardware. */
@@ -442,6 +485,8 @@ static void model_step(struct model_block *b)
 	} else if (model_job_stopped(b)) {
 		model_stop_job(b);
 	}
+	if (b->busy && b->job_mode == MODEL_HANG && READ_ONCE(b->runaway_ms))
+		model_runaway(b);
 	if (!b->busy || b->job_mode == MODEL_HANG ||
 	    ktime_get_ns() - b->start_ns <
 	    (u64)READ_ONCE(b->latency_ms) * NSEC_PER_MSEC) {
@@ -960,6 +1005,9 @@ static void model_add_debugfs(struct model *m)
 		debugfs_create_u32("hangs", 0444, dir, &b->hangs);
 		debugfs_create_u32("resets", 0444, dir, &b->resets);
 		debugfs_create_u32("bad_addr", 0444, dir, &b->bad_addr);
+		debugfs_create_u32("runaway_ms", 0644, dir, &b->runaway_ms);
+		debugfs_create_u32("late_writes", 0444, dir, &b->late_writes);
+		debugfs_create_bool("busy", 0444, dir, &b->busy);
 		if (i != BLOCK_RGA)
 			continue;
 		debugfs_create_u32("irq_at_reset", 0644, dir, &b->irq_at_reset);

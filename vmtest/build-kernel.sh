@@ -88,35 +88,48 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 fi
 
 # rockchip-rga as patch 3 has it, but for its watchdog's wait for the
-# interrupt handler (vmtest/negative/), and hantro-vpu as the series has it,
-# but for its two fixes in patches/fixes/ (the VDPU2 one reverted, the AV1
-# one undone by vmtest/negative/): the guest shows the tests of all three
-# failing with them.
+# interrupt handler (vmtest/negative/); hantro-vpu as the series has it, but
+# for its two fixes in patches/fixes/ (the VDPU2 one reverted, the AV1 one
+# undone by vmtest/negative/) and opting in variants its watchdog cannot
+# stop; rockchip-vdec as the follow-up has it, but with a watchdog that does
+# not stop the decoder: the guest shows the tests of all five failing with
+# them.
 negative=$CACHE/negative-drivers
 neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
 neg_av1=$VMTEST_DIR/negative/hantro-av1-finishes-twice.diff
+neg_hantro_stop=$VMTEST_DIR/negative/hantro-fences-without-reset.diff
+neg_rkvdec_stop=$VMTEST_DIR/negative/rkvdec-watchdog-masks-only.diff
 vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch 2>/dev/null) ||
 	die "no $PATCHES/fixes/0003-media-verisilicon-rockchip-*.patch: the VDPU2 fix, whose revert the negative hantro-vpu needs"
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" | cut -d' ' -f1 | tr '\n' ' ')$kver"
+key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" | cut -d' ' -f1 | tr '\n' ' ')$kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
      [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
-     [ ! -f "$STAGE/negative/hantro-vpu.ko" ]; }; then
-	say "building rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes"
+     [ ! -f "$STAGE/negative/hantro-vpu.ko" ] ||
+     [ ! -f "$STAGE/negative/rockchip-vdec.ko" ]; }; then
+	say "building rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes and fencing what it cannot stop, rockchip-vdec with a watchdog that does not stop it"
 	rm -rf "$negative" "$STAGE/negative"
 	mkdir -p "$negative" "$STAGE/negative"
 	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
-		drivers/media/platform/verisilicon | tar -x -C "$negative"
+		drivers/media/platform/verisilicon \
+		drivers/media/platform/rockchip/rkvdec | tar -x -C "$negative"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_diff" ||
 		die "$neg_diff does not apply to the series' rga.c: update it with patch 3"
 	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
 		die "$vdpu2_fix does not revert from the series' hantro"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_av1" ||
 		die "$neg_av1 does not apply to the series' hantro: update it with patch 2"
+	patch -d "$negative" -p1 -F0 --quiet <"$neg_hantro_stop" ||
+		die "$neg_hantro_stop does not apply to the series' hantro: update it with patch 2"
+	patch -d "$negative" -p1 -F0 --quiet <"$neg_rkvdec_stop" ||
+		die "$neg_rkvdec_stop does not apply to the follow-up's rkvdec: update it with the follow-up"
 	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
 	logged negative-hantro.log kmake M="$negative/drivers/media/platform/verisilicon" modules
+	logged negative-rkvdec.log kmake M="$negative/drivers/media/platform/rockchip/rkvdec" modules
 	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
-	   "$negative/drivers/media/platform/verisilicon/hantro-vpu.ko" "$STAGE/negative/"
+	   "$negative/drivers/media/platform/verisilicon/hantro-vpu.ko" \
+	   "$negative/drivers/media/platform/rockchip/rkvdec/rockchip-vdec.ko" \
+	   "$STAGE/negative/"
 	echo "$key" > "$negative/key"
 fi
 

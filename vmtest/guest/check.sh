@@ -148,11 +148,36 @@ result $? "without the VDPU2 fix, hantro's MPEG-2 decoder completes a job whose 
 	cat > "$OUT/rk3399_fences-hantro-no-av1-fix.log"
 grep -q '^not ok [0-9]* av1\.rejected_frame_fails_only_its_job' \
 	"$OUT/rk3399_fences-hantro-no-av1-fix.log" &&
-	grep -q 'the failed job was finished twice' \
+	grep -q 'was finished twice' \
 		"$OUT/rk3399_fences-hantro-no-av1-fix.log"
 result $? "without the AV1 fix, a job whose AV1 run op fails is finished twice, the second time with the next job's buffers (rk3399_fences fails)"
+# F17: the same hantro-vpu also publishes fences on the AV1 decoder, whose
+# codec has no reset op: the watchdog's fence signals while the block runs
+# away, writing on into the buffer.
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r av1.unstoppable_block_publishes_no_fence 2>&1 |
+	cat > "$OUT/rk3399_fences-hantro-fences-without-reset.log"
+grep -q '^not ok [0-9]* av1\.unstoppable_block_publishes_no_fence' \
+	"$OUT/rk3399_fences-hantro-fences-without-reset.log" &&
+	grep -q 'still wrote the buffer after that fence signalled' \
+		"$OUT/rk3399_fences-hantro-fences-without-reset.log"
+result $? "opting in the AV1 decoder, which hantro cannot stop, its fence signals while the block still writes the buffer (rk3399_fences fails)"
 rmmod hantro-vpu
 result $? "rmmod hantro-vpu without the VDPU2 and AV1 fixes"
+# F17 on rkvdec: with the watchdog it had, which masks the interrupt but does
+# not stop the decoder, the fence signals while the decoder still writes.
+insmod "$VMTEST_STAGE/negative/rockchip-vdec.ko"
+result $? "insmod rockchip-vdec with a watchdog that does not stop the decoder"
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r rk3399.rkvdec_h264_dec.hung_block_stopped_before_fence_signals 2>&1 |
+	cat > "$OUT/rk3399_fences-rkvdec-watchdog-masks-only.log"
+grep -q '^not ok [0-9]* rk3399\.rkvdec_h264_dec\.hung_block_stopped_before_fence_signals' \
+	"$OUT/rk3399_fences-rkvdec-watchdog-masks-only.log" &&
+	grep -q 'still wrote the buffer after its fence signalled' \
+		"$OUT/rk3399_fences-rkvdec-watchdog-masks-only.log"
+result $? "with a watchdog that only masks the interrupt, rkvdec's fence signals while the decoder still writes the buffer (rk3399_fences fails)"
+rmmod rockchip-vdec
+result $? "rmmod rockchip-vdec with a watchdog that does not stop the decoder"
 modprobe -r vb2-resv-rk3399-model
 result $? "modprobe -r vb2-resv-rk3399-model"
 
