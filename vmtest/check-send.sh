@@ -23,10 +23,22 @@ elif ! grep -q 'is a placeholder, not a sender: set git config user.name and use
 fi
 tap "$tapfile" $rc "send: the placeholder identity is refused, saying what to set"
 
+# No Signed-off-by without the sender's word that they reviewed the patches.
+rc=0
+if SEND_IDENTITY='Jane Tester <jane@example.org>' "$VMTEST_DIR/send-prep.sh" "$tmp/unreviewed" \
+	</dev/null >"$tmp/unreviewed.log" 2>&1; then
+	echo "#   send-prep.sh signed off patches nobody said they reviewed"; rc=1
+elif ! grep -q 'only once you have reviewed them and can answer for them' "$tmp/unreviewed.log"; then
+	diag <"$tmp/unreviewed.log"; rc=1
+fi
+[ ! -d "$tmp/unreviewed" ] || { echo "#   it wrote messages all the same"; rc=1; }
+tap "$tapfile" $rc "send: without the sender's confirmation that they reviewed the patches, nothing is signed off or written"
+
 # With a real identity: the three series written, as b4 would send them.
 rc=0
 ident='Jane Tester <jane@example.org>'
-if ! SEND_IDENTITY=$ident "$VMTEST_DIR/send-prep.sh" "$tmp/out" >"$tmp/send.log" 2>&1; then
+if ! SEND_IDENTITY=$ident SEND_REVIEWED=yes "$VMTEST_DIR/send-prep.sh" "$tmp/out" \
+	>"$tmp/send.log" 2>&1; then
 	tail -n 30 "$tmp/send.log" | diag; rc=1
 else
 	fixes=("$tmp"/out/vb2-mem2mem-fixes/*.eml)
@@ -57,7 +69,8 @@ else
 		*/vb2-mem2mem-fixes/0000-*)
 			grep -q "^Subject: \\[PATCH 0/$n_fixes\\]" "$m" ||
 				{ echo "#   $n: not the cover letter of the $n_fixes fixes"; rc=1; } ;;
-		*) grep -q "^Signed-off-by: $ident" "$m" || { echo "#   $n: no Signed-off-by of $ident"; rc=1; } ;;
+		*) grep -A1 '^Assisted-by: LLM' "$m" | grep -q "^Signed-off-by: $ident" ||
+			{ echo "#   $n: no Assisted-by trailer followed by the Signed-off-by of $ident"; rc=1; } ;;
 		esac
 	done
 	for m in "${fixes[0]}" "${series[0]}" "${rkvdec[0]}"; do
@@ -93,5 +106,5 @@ else
 		diag <"$tmp/checkpatch.log"; rc=1
 	fi
 fi
-tap "$tapfile" $rc "send: b4 prepares the fixes, the v3 series and the rkvdec follow-up as the sender: From and Signed-off-by theirs, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+tap "$tapfile" $rc "send: b4 prepares the fixes, the v3 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
 exit 0

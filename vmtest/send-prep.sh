@@ -9,9 +9,15 @@
 #   b4/vb2-mem2mem-fixes      patches/fixes/, its cover letter
 #   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v3
 #   b4/vb2-rkvdec-fences      patches/rkvdec/ on top of that, its cover letter
-# The patches carry the sender's identity (git config user.name and
-# user.email of SEND_TREE) as author and in Signed-off-by, in place of the
-# repository's placeholder, which is refused. Then, for each branch, b4 fills
+# The stored patches carry no Signed-off-by, only the Assisted-by trailer of
+# Documentation/process/coding-assistants.rst: a Signed-off-by certifies the
+# Developer's Certificate of Origin, which only a person can. The sender
+# confirms that they reviewed every patch and can answer for it
+# (SEND_REVIEWED=yes, or "yes" at the prompt); only then do the patches get
+# the sender's identity (git config user.name and user.email of SEND_TREE) as
+# author, in place of the repository's placeholder, which is refused, and
+# the sender's Signed-off-by after the Assisted-by trailer. Then, for each
+# branch, b4 fills
 # To/Cc from scripts/get_maintainer.pl (b4 prep --auto-to-cc), runs its checks
 # (b4 prep --check: checkpatch) and writes the messages it would send, with
 # base-commit and change-id, to OUTDIR/<branch>/ (b4 send -o, nothing sent).
@@ -79,6 +85,22 @@ case "$email" in
 esac
 ident="$name <$email>"
 
+# The sender's word, before their Signed-off-by goes on anything.
+reviewed=${SEND_REVIEWED:-}
+if [ "$reviewed" != yes ] && [ -t 0 ] && [ -z "${CI:-}" ]; then
+	cat >&2 <<EOF
+Your Signed-off-by certifies the Developer's Certificate of Origin
+(Documentation/process/submitting-patches.rst) for every patch in
+$PATCHES/fixes, $PATCHES and $PATCHES/rkvdec.
+They were written with an AI assistant (their Assisted-by trailer says so;
+Documentation/process/coding-assistants.rst): you answer for them on the list.
+EOF
+	printf 'Have you reviewed every patch, and can you answer for them as %s? [yes/no] ' "$ident" >&2
+	read -r reviewed || reviewed=
+fi
+[ "$reviewed" = yes ] ||
+	die "the patches get your Signed-off-by only once you have reviewed them and can answer for them: read them, then run again with SEND_REVIEWED=yes (or answer yes at the prompt)"
+
 base=${SEND_BASE:-}
 if [ -z "$base" ]; then
 	base=v${BASE_VERSION%-*}
@@ -105,7 +127,11 @@ prepare() {
 	fi
 	for p in "$dir"/0[0-9][0-9][0-9]-*.patch; do
 		case $p in */0000-*) continue ;; esac
-		sed "s|$placeholder|$ident|" "$p" >"$tmp/p"
+		grep -q '^Assisted-by: ' "$p" ||
+			die "$(basename "$p") has no Assisted-by trailer, after which the sender's Signed-off-by goes"
+		sed "s|$placeholder|$ident|" "$p" |
+			awk -v sob="Signed-off-by: $ident" \
+				'{ print } /^Assisted-by: / && !done { print sob; done = 1 }' >"$tmp/p"
 		grep -q 'vb2-resv.invalid' "$tmp/p" &&
 			die "$(basename "$p") still names the placeholder after substitution"
 		git_s am -q "$tmp/p" ||
