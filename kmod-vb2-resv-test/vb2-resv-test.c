@@ -44,7 +44,8 @@
  * Multiplanar-ness comes from the format (GREY and XRGB32: one plane, NV12M:
  * two). XRGB32 is DRM's XRGB8888, so that a CAPTURE buffer can
  * be scanned out by a KMS driver (F13). Counters are in debugfs:
- * <debugfs>/vb2-resv-test/stats.
+ * <debugfs>/vb2-resv-test/stats; <debugfs>/vb2-resv-test/suspended suspends
+ * and resumes the m2m device (another v4l2-mem2mem regression test).
  *
  * Not for production kernels, and not a model of a real device's formats.
  */
@@ -150,7 +151,7 @@ MODULE_PARM_DESC(job_us, "benchmark only: every job takes this many us more (def
 static unsigned int linger_ms;
 module_param(linger_ms, uint, 0644);
 MODULE_PARM_DESC(linger_ms,
-		 "test only: delay v4l2-mem2mem's __v4l2_m2m_try_queue() by this many ms");
+		 "test only: delay v4l2-mem2mem's __v4l2_m2m_try_queue(), and a task suspending the device from debugfs once woken, by this many ms");
 
 #ifdef CONFIG_DYNAMIC_FTRACE
 static void vrt_linger(unsigned long ip, unsigned long parent_ip,
@@ -186,10 +187,66 @@ static void vrt_linger_unhook(void)
 		unregister_ftrace_function(&vrt_linger_ops);
 	ftrace_free_filter(&vrt_linger_ops);
 }
+
+/*
+ * The same for the fix "Do not wait on a freed context when suspending":
+ * v4l2_m2m_suspend() used to wait on the running context's wait queue and
+ * read the context once woken, while the task closing that context, woken
+ * by the same job's end, frees it. While debugfs "suspended" suspends the
+ * device, a hook on prepare_to_wait_event(), which a wait_event() loop calls
+ * again once woken, before it tests its condition, delays the suspending
+ * task there by linger_ms.
+ */
+static struct task_struct *vrt_suspender;
+static unsigned int vrt_suspender_waits;
+
+static void vrt_suspend_linger(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	unsigned int ms = READ_ONCE(linger_ms);
+
+	if (current != READ_ONCE(vrt_suspender))
+		return;
+	/* Not before the first sleep: only once woken. */
+	if (vrt_suspender_waits++ && ms)
+		mdelay(ms);
+}
+
+static struct ftrace_ops vrt_suspend_linger_ops = {
+	.func = vrt_suspend_linger,
+};
+
+static bool vrt_suspend_linger_hook(void)
+{
+	static unsigned char name[] = "prepare_to_wait_event";
+
+	if (!READ_ONCE(linger_ms))
+		return false;
+	WRITE_ONCE(vrt_suspender, current);
+	vrt_suspender_waits = 0;
+	if (ftrace_set_filter(&vrt_suspend_linger_ops, name, strlen(name), 1) ||
+	    register_ftrace_function(&vrt_suspend_linger_ops)) {
+		ftrace_free_filter(&vrt_suspend_linger_ops);
+		WRITE_ONCE(vrt_suspender, NULL);
+		pr_info("cannot hook prepare_to_wait_event(): the suspend runs without the delay\n");
+		return false;
+	}
+	return true;
+}
+
+static void vrt_suspend_linger_unhook(bool hooked)
+{
+	if (hooked)
+		unregister_ftrace_function(&vrt_suspend_linger_ops);
+	ftrace_free_filter(&vrt_suspend_linger_ops);
+	WRITE_ONCE(vrt_suspender, NULL);
+}
 #else
 static const bool vrt_linger_hooked;
 static void vrt_linger_hook(void) { }
 static void vrt_linger_unhook(void) { }
+static bool vrt_suspend_linger_hook(void) { return false; }
+static void vrt_suspend_linger_unhook(bool hooked) { }
 #endif
 
 /* GREY first: it is the default, and the first format tests pick. */
@@ -220,6 +277,8 @@ struct vrt_dev {
 	struct dentry *debugfs;
 	struct vrt_ctx *running;	/* job in flight; cmpxchg() to finish it */
 	bool gone;			/* unbound: fail every job (F5) */
+	struct mutex suspend_lock;	/* serialises debugfs "suspended" */
+	bool suspended;			/* v4l2_m2m_suspend() from debugfs */
 	struct vrt_stats stats;
 };
 
@@ -901,6 +960,40 @@ static int vrt_stats_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vrt_stats);
 
+/*
+ * debugfs "suspended": 1 suspends the m2m device as a driver's system sleep
+ * or remove() does, with v4l2_m2m_suspend(), which waits for the running job
+ * and starts no other; 0 resumes it. For a v4l2-mem2mem regression test.
+ */
+static int vrt_suspended_get(void *data, u64 *val)
+{
+	struct vrt_dev *dev = data;
+
+	*val = READ_ONCE(dev->suspended);
+	return 0;
+}
+
+static int vrt_suspended_set(void *data, u64 val)
+{
+	struct vrt_dev *dev = data;
+	bool hooked;
+
+	mutex_lock(&dev->suspend_lock);
+	if (val && !dev->suspended) {
+		/* one task at a time, under suspend_lock */
+		hooked = vrt_suspend_linger_hook();
+		v4l2_m2m_suspend(dev->m2m_dev);
+		vrt_suspend_linger_unhook(hooked);
+	} else if (!val && dev->suspended) {
+		v4l2_m2m_resume(dev->m2m_dev);
+	}
+	WRITE_ONCE(dev->suspended, !!val);
+	mutex_unlock(&dev->suspend_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(vrt_suspended_fops, vrt_suspended_get,
+			 vrt_suspended_set, "%llu\n");
+
 /* Device */
 
 static void vrt_video_release(struct video_device *vfd)
@@ -950,6 +1043,7 @@ static int vrt_probe(struct platform_device *pdev)
 	if (ret)
 		goto err_free;
 	mutex_init(&dev->dev_mutex);
+	mutex_init(&dev->suspend_lock);
 
 	dev->m2m_dev = v4l2_m2m_init(&vrt_m2m_ops);
 	if (IS_ERR(dev->m2m_dev)) {
@@ -968,6 +1062,8 @@ static int vrt_probe(struct platform_device *pdev)
 
 	dev->debugfs = debugfs_create_dir(VRT_NAME, NULL);
 	debugfs_create_file("stats", 0444, dev->debugfs, dev, &vrt_stats_fops);
+	debugfs_create_file_unsafe("suspended", 0644, dev->debugfs, dev,
+				   &vrt_suspended_fops);
 	v4l2_info(&dev->v4l2_dev, "%s, allocator %s, watchdog %u ms\n",
 		  video_device_node_name(&dev->vfd), mem, watchdog_ms);
 	return 0;
@@ -987,6 +1083,8 @@ static void vrt_remove(struct platform_device *pdev)
 	struct vrt_ctx *ctx;
 
 	debugfs_remove_recursive(dev->debugfs);
+	if (dev->suspended)
+		v4l2_m2m_resume(dev->m2m_dev);
 
 	/*
 	 * An unbound device has no hardware: fail the job in flight now, and

@@ -68,6 +68,13 @@ negative_boot fixes-negative-rga.sh unfixed-rga \
 	"fixes 0002: without the fix, KASAN reports the release of rga's video node using the driver data that remove() freed" \
 	'BUG: KASAN: slab-use-after-free in v4l2_release' 'devm_kmalloc'
 
+# The v4l2-mem2mem suspend fix likewise, with the series' v4l2-mem2mem built
+# with that fix reverted: suspending the device while a context is closed.
+negative_boot fixes-negative-suspend.sh unfixed-suspend \
+	"fixes 0006: without the fix, KASAN reports v4l2_m2m_suspend() reading a context its releaser freed" \
+	'BUG: KASAN: slab-use-after-free in v4l2_m2m_suspend'
+
 echo "results: $run"
 awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap \
-	"$run"/lockdep-publication/*.tap "$run"/unfixed/*.tap "$run"/unfixed-rga/*.tap
+	"$run"/lockdep-publication/*.tap "$run"/unfixed/*.tap "$run"/unfixed-rga/*.tap \
+	"$run"/unfixed-suspend/*.tap

@@ -286,6 +286,9 @@ static double ms_since(uint64_t t0)
 	ASSERT_LE(0, (sync_fd)) TH_LOG("%s", m2m_strerror());			\
 } while (0)
 
+/* The test device's debugfs switch that suspends its m2m device */
+#define SUSPENDED	"/sys/kernel/debug/" DEFAULT_DRIVER "/suspended"
+
 FIXTURE(fence) {
 	struct job a;
 	struct job b;
@@ -321,6 +324,9 @@ FIXTURE_TEARDOWN(fence)
 		failslab_disarm();
 	job_close(&self->a);
 	job_close(&self->b);
+	/* A test that stopped half way may leave the device suspended. */
+	if (!access(SUSPENDED, W_OK))
+		write_file(SUSPENDED, "0");
 	if (self->rebind)
 		write_file(PDRV_DIR "/bind", DEFAULT_DRIVER);
 }
@@ -1825,6 +1831,76 @@ TEST_F(fence, close_while_job_completes_elsewhere)
 		close(sync_fd);
 	}
 	expect_clean_job(_metadata, &self->b, "closing contexts mid-job");
+}
+
+
+/* The state letter of process @pid in /proc/@pid/stat, or 0 */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * The regression test of v4l2_m2m_suspend()'s fix in patches/fixes/: a
+ * driver suspends its m2m device (system sleep; rockchip-rga's remove()
+ * with the series) while a process closes a context whose job runs.
+ * v4l2_m2m_suspend() used to wait on that context's wait queue and test
+ * its flag after waking up; the closing task, woken by the same job's
+ * end, frees the context. The test device's linger_ms hook delays the
+ * suspending task once woken by 200 ms, so that the close is done by
+ * then: without the fix KASAN reports the use after free every time. KASAN's
+ * report is what fails (the dmesg scan of the main boot, and the boot
+ * that runs this test without the fix); the test itself checks that the
+ * job's fence signals and that the device resumes.
+ */
+TEST_F(fence, suspend_while_closing_mid_job)
+{
+	int sync_fd, status, i, wstatus;
+	pid_t pid;
+
+	if (access(SUSPENDED, W_OK) || access(LINGER_PARAM, W_OK))
+		SKIP(return, "needs %s and %s", SUSPENDED, LINGER_PARAM);
+
+	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
+	ASSERT_EQ(0, write_file(LINGER_PARAM, "200"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)	/* the driver's suspend: waits for the running job */
+		_exit(write_file(SUSPENDED, "1") ? 1 : 0);
+	/* It runs when this task sleeps, and blocks until the job ends. */
+	for (i = 0; i < 2000 && proc_state(pid) != 'D'; i++)
+		usleep(1000);
+	EXPECT_EQ('D', proc_state(pid))
+		TH_LOG("the suspending task did not wait for the running job");
+
+	/* job_abort hands the job's end to the device's work */
+	job_close(&self->a);
+	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
+	write_file(LINGER_PARAM, "0");
+	EXPECT_TRUE(WIFEXITED(wstatus) && !WEXITSTATUS(wstatus))
+		TH_LOG("suspending the m2m device failed");
+	EXPECT_EQ(0, write_file(SUSPENDED, "0"));
+
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+		TH_LOG("F5: the fence of the closed context's job is pending");
+	status = sync_file_status(sync_fd);
+	EXPECT_GT(0, status) TH_LOG("F5: cancelled job's fence status %d", status);
+	close(sync_fd);
+	expect_clean_job(_metadata, &self->b, "suspending while closing mid-job");
 }
 
 /*
