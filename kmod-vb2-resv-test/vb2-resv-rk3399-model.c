@@ -440,6 +440,25 @@ static void model_reg_side_effects(struct model_block *b)
 }
 
 /*
+ * A block that ends its job without a status: its enable bit clears, so
+ * that the model does not take it for the start of the next job. Called
+ * with b->lock.
+ */
+static void model_job_idle(struct model_block *b)
+{
+	static const unsigned int enable_reg[NUM_BLOCKS] = {
+		[BLOCK_VEPU] = VEPU_ENCODE_START, [BLOCK_VDPU] = VDPU_EN_FLAGS,
+		[BLOCK_AV1] = AV1_INTERRUPT, [BLOCK_VDEC] = VDEC_INTERRUPT,
+	};
+	unsigned int reg = enable_reg[b - b->model->block];
+
+	/* Bit 0 is the enable bit of each; the RGA's clears itself. */
+	if (reg)
+		writel(readl(b->regs + reg) & ~BIT(0), b->regs + reg);
+	b->busy = false;
+}
+
+/*
  * A runaway job's DMA: one more write into the destination, or the end of
  * the runaway. Under b->lock, so that a write never follows a stop the model
  * has seen: real hardware stops at once.
@@ -449,7 +468,7 @@ static void model_runaway(struct model_block *b)
 	u64 ran_ns = ktime_get_ns() - b->start_ns;
 
 	if (ran_ns >= (u64)READ_ONCE(b->runaway_ms) * NSEC_PER_MSEC) {
-		b->busy = false;
+		model_job_idle(b);
 		b->hangs++;
 		return;
 	}

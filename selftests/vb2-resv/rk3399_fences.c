@@ -538,9 +538,9 @@ static bool end_runaway(const char *model)
 FIXTURE_TEARDOWN(rk3399)
 {
 	if (self->model[0]) {
-		end_runaway(self->model);
 		model_set(self, "mode", MODEL_COMPLETE);
 		model_set(self, "latency_ms", 0);
+		end_runaway(self->model);
 		if (!strcmp(variant->block, "rga")) {
 			model_set(self, "irq_at_reset", 0);
 			model_set(self, "isr_hook", 0);
@@ -1082,9 +1082,9 @@ FIXTURE_SETUP(av1)
 FIXTURE_TEARDOWN(av1)
 {
 	if (!access(AV1_BLOCK, F_OK)) {
-		end_runaway(AV1_BLOCK);
 		av1_model_set("mode", MODEL_COMPLETE);
 		av1_model_set("latency_ms", 0);
+		end_runaway(AV1_BLOCK);
 	}
 	if (self->cap_dmabuf >= 0)
 		close(self->cap_dmabuf);
