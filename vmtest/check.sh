@@ -68,6 +68,12 @@ negative_boot fixes-negative-rga.sh unfixed-rga \
 	"fixes 0002: without the fix, KASAN reports the release of rga's video node using the driver data that remove() freed" \
 	'BUG: KASAN: slab-use-after-free in v4l2_release' 'devm_kmalloc'
 
+# hantro's AV1 fix likewise, with the negative hantro-vpu (built without it):
+# a job whose run op failed is finished a second time, which warns.
+negative_boot fixes-negative-av1.sh unfixed-av1 \
+	"fixes 0004: without the fix, hantro finishes a job whose AV1 run op failed twice (the second time warns)" \
+	'WARNING: .* at hantro_job_finish_no_pm'
+
 # The v4l2-mem2mem suspend fix likewise, with the series' v4l2-mem2mem built
 # with that fix reverted: suspending the device while a context is closed.
 negative_boot fixes-negative-suspend.sh unfixed-suspend \
@@ -77,4 +83,4 @@ negative_boot fixes-negative-suspend.sh unfixed-suspend \
 echo "results: $run"
 awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap \
 	"$run"/lockdep-publication/*.tap "$run"/unfixed/*.tap "$run"/unfixed-rga/*.tap \
-	"$run"/unfixed-suspend/*.tap
+	"$run"/unfixed-av1/*.tap "$run"/unfixed-suspend/*.tap

@@ -297,6 +297,7 @@ FIXTURE(fence) {
 	bool failslab;		/* the test armed failslab */
 	int timeline;		/* sw_sync timeline of the F15 tests, or -1 */
 	pid_t rescue;		/* its rescue (sw_sync_rescue()), or 0 */
+	int watchdog_ms;	/* the test device's, to restore, or -1 */
 };
 
 FIXTURE_SETUP(fence)
@@ -305,6 +306,7 @@ FIXTURE_SETUP(fence)
 	job_init(&self->b);
 	self->kill_switch = -1;
 	self->timeline = -1;
+	self->watchdog_ms = -1;
 }
 
 static void failslab_disarm(void);
@@ -327,6 +329,12 @@ FIXTURE_TEARDOWN(fence)
 	/* A test that stopped half way may leave the device suspended. */
 	if (!access(SUSPENDED, W_OK))
 		write_file(SUSPENDED, "0");
+	if (self->watchdog_ms >= 0) {
+		char ms[16];
+
+		snprintf(ms, sizeof(ms), "%d", self->watchdog_ms);
+		write_file(WATCHDOG_PARAM, ms);
+	}
 	if (self->rebind)
 		write_file(PDRV_DIR "/bind", DEFAULT_DRIVER);
 }
@@ -1833,24 +1841,23 @@ TEST_F(fence, close_while_job_completes_elsewhere)
 }
 
 
-/* The state letter of process @pid in /proc/@pid/stat, or 0 */
-static char proc_state(pid_t pid)
+/* Is process @pid asleep in kernel function @fn (/proc/@pid/wchan)? */
+static bool sleeps_in(pid_t pid, const char *fn)
 {
-	char path[64], buf[256], *p;
+	char path[64], buf[128];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return false;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	return !strcmp(buf, fn);
 }
 
 /*
@@ -1872,20 +1879,24 @@ TEST_F(fence, suspend_while_closing_mid_job)
 	uint64_t t0;
 	pid_t pid;
 
-	if (access(SUSPENDED, W_OK) || access(LINGER_PARAM, W_OK))
-		SKIP(return, "needs %s and %s", SUSPENDED, LINGER_PARAM);
+	if (access(SUSPENDED, W_OK) || access(LINGER_PARAM, W_OK) ||
+	    read_int_file(WATCHDOG_PARAM, &self->watchdog_ms))
+		SKIP(return, "needs %s, %s and %s", SUSPENDED, LINGER_PARAM,
+		     WATCHDOG_PARAM);
+	/* The job must still run when the context is closed. */
+	ASSERT_EQ(0, write_file(WATCHDOG_PARAM, "20000"));
 
-	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
+	START_FENCED_JOB(10000, JOB_DONE, sync_fd);
 	ASSERT_EQ(0, write_file(LINGER_PARAM, "200"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)	/* the driver's suspend: waits for the running job */
 		_exit(write_file(SUSPENDED, "1") ? 1 : 0);
-	/* It runs when this task sleeps, and blocks until the job ends. */
-	for (i = 0; i < 2000 && proc_state(pid) != 'D'; i++)
+	/* Hooking takes a while; then it waits for the running job. */
+	for (i = 0; i < 10000 && !sleeps_in(pid, "v4l2_m2m_suspend"); i++)
 		usleep(1000);
-	EXPECT_EQ('D', proc_state(pid))
-		TH_LOG("the suspending task did not wait for the running job");
+	ASSERT_TRUE(sleeps_in(pid, "v4l2_m2m_suspend"))
+		TH_LOG("the suspending task does not wait for the running job");
 
 	t0 = now_us();
 	/* job_abort hands the job's end to the device's work */
