@@ -1890,8 +1890,15 @@ TEST_F(fence, suspend_while_closing_mid_job)
 	ASSERT_EQ(0, write_file(LINGER_PARAM, "200"));
 	pid = fork();
 	ASSERT_LE(0, pid);
-	if (!pid)	/* the driver's suspend: waits for the running job */
+	if (!pid) {
+		/*
+		 * The driver's suspend: waits for the running job. Without
+		 * the copies of the video node and the dma-bufs that fork()
+		 * gave it, which would keep the context open.
+		 */
+		syscall(__NR_close_range, 3, ~0U, 0);
 		_exit(write_file(SUSPENDED, "1") ? 1 : 0);
+	}
 	/* Hooking takes a while; then it waits for the running job. */
 	for (i = 0; i < 10000 && !sleeps_in(pid, "v4l2_m2m_suspend"); i++)
 		usleep(1000);
