@@ -1892,12 +1892,14 @@ TEST_F(fence, suspend_while_closing_mid_job)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		/*
-		 * The driver's suspend: waits for the running job. Without
-		 * the copies of the video node and the dma-bufs that fork()
-		 * gave it, which would keep the context open.
+		 * The driver's suspend: waits for the running job. In a
+		 * program of its own, without the copies of the video node,
+		 * the dma-bufs and the buffers' mappings that fork() gave
+		 * this one, which would keep the context open.
 		 */
 		syscall(__NR_close_range, 3, ~0U, 0);
-		_exit(write_file(SUSPENDED, "1") ? 1 : 0);
+		execl("/bin/sh", "sh", "-c", "echo 1 > " SUSPENDED, (char *)NULL);
+		_exit(127);
 	}
 	/* Hooking takes a while; then it waits for the running job. */
 	for (i = 0; i < 10000 && !sleeps_in(pid, "v4l2_m2m_suspend"); i++)
