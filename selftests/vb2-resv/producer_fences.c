@@ -1910,14 +1910,14 @@ TEST_F(fence, suspend_while_closing_mid_job)
 	t0 = now_us();
 	/* job_abort hands the job's end to the device's work */
 	job_close(&self->a);
+	expect_cancelled(_metadata, sync_fd, t0, "closing the context");
+	close(sync_fd);
+
 	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
 	write_file(LINGER_PARAM, "0");
 	EXPECT_TRUE(WIFEXITED(wstatus) && !WEXITSTATUS(wstatus))
 		TH_LOG("suspending the m2m device failed");
 	EXPECT_EQ(0, write_file(SUSPENDED, "0"));
-
-	expect_cancelled(_metadata, sync_fd, t0, "closing the context");
-	close(sync_fd);
 	expect_clean_job(_metadata, &self->b, "suspending while closing mid-job");
 }
 
