@@ -151,7 +151,7 @@ MODULE_PARM_DESC(job_us, "benchmark only: every job takes this many us more (def
 static unsigned int linger_ms;
 module_param(linger_ms, uint, 0644);
 MODULE_PARM_DESC(linger_ms,
-		 "test only: delay v4l2-mem2mem's __v4l2_m2m_try_queue(), and a task suspending the device from debugfs once woken, by this many ms");
+		 "test only: delay v4l2-mem2mem's __v4l2_m2m_try_queue() by this many ms");
 
 #ifdef CONFIG_DYNAMIC_FTRACE
 static void vrt_linger(unsigned long ip, unsigned long parent_ip,
@@ -187,66 +187,10 @@ static void vrt_linger_unhook(void)
 		unregister_ftrace_function(&vrt_linger_ops);
 	ftrace_free_filter(&vrt_linger_ops);
 }
-
-/*
- * The same for the fix "Do not wait on a freed context when suspending":
- * v4l2_m2m_suspend() used to wait on the running context's wait queue and
- * read the context once woken, while the task closing that context, woken
- * by the same job's end, frees it. While debugfs "suspended" suspends the
- * device, a hook on prepare_to_wait_event(), which a wait_event() loop calls
- * again once woken, before it tests its condition, delays the suspending
- * task there by linger_ms.
- */
-static struct task_struct *vrt_suspender;
-static unsigned int vrt_suspender_waits;
-
-static void vrt_suspend_linger(unsigned long ip, unsigned long parent_ip,
-			       struct ftrace_ops *op, struct ftrace_regs *fregs)
-{
-	unsigned int ms = READ_ONCE(linger_ms);
-
-	if (current != READ_ONCE(vrt_suspender))
-		return;
-	/* Not before the first sleep: only once woken. */
-	if (vrt_suspender_waits++ && ms)
-		mdelay(ms);
-}
-
-static struct ftrace_ops vrt_suspend_linger_ops = {
-	.func = vrt_suspend_linger,
-};
-
-static bool vrt_suspend_linger_hook(void)
-{
-	static unsigned char name[] = "prepare_to_wait_event";
-
-	if (!READ_ONCE(linger_ms))
-		return false;
-	WRITE_ONCE(vrt_suspender, current);
-	vrt_suspender_waits = 0;
-	if (ftrace_set_filter(&vrt_suspend_linger_ops, name, strlen(name), 1) ||
-	    register_ftrace_function(&vrt_suspend_linger_ops)) {
-		ftrace_free_filter(&vrt_suspend_linger_ops);
-		WRITE_ONCE(vrt_suspender, NULL);
-		pr_info("cannot hook prepare_to_wait_event(): the suspend runs without the delay\n");
-		return false;
-	}
-	return true;
-}
-
-static void vrt_suspend_linger_unhook(bool hooked)
-{
-	if (hooked)
-		unregister_ftrace_function(&vrt_suspend_linger_ops);
-	ftrace_free_filter(&vrt_suspend_linger_ops);
-	WRITE_ONCE(vrt_suspender, NULL);
-}
 #else
 static const bool vrt_linger_hooked;
 static void vrt_linger_hook(void) { }
 static void vrt_linger_unhook(void) { }
-static bool vrt_suspend_linger_hook(void) { return false; }
-static void vrt_suspend_linger_unhook(bool hooked) { }
 #endif
 
 /* GREY first: it is the default, and the first format tests pick. */
@@ -976,17 +920,12 @@ static int vrt_suspended_get(void *data, u64 *val)
 static int vrt_suspended_set(void *data, u64 val)
 {
 	struct vrt_dev *dev = data;
-	bool hooked;
 
 	mutex_lock(&dev->suspend_lock);
-	if (val && !dev->suspended) {
-		/* one task at a time, under suspend_lock */
-		hooked = vrt_suspend_linger_hook();
+	if (val && !dev->suspended)
 		v4l2_m2m_suspend(dev->m2m_dev);
-		vrt_suspend_linger_unhook(hooked);
-	} else if (!val && dev->suspended) {
+	else if (!val && dev->suspended)
 		v4l2_m2m_resume(dev->m2m_dev);
-	}
 	WRITE_ONCE(dev->suspended, !!val);
 	mutex_unlock(&dev->suspend_lock);
 	return 0;

@@ -78,7 +78,7 @@ negative_boot fixes-negative-av1.sh unfixed-av1 \
 # with that fix reverted: suspending the device while a context is closed.
 negative_boot fixes-negative-suspend.sh unfixed-suspend \
 	"fixes 0006: without the fix, KASAN reports v4l2_m2m_suspend() reading a context its releaser freed" \
-	'BUG: KASAN: slab-use-after-free in v4l2_m2m_suspend'
+	'BUG: KASAN: slab-use-after-free in ' 'v4l2_m2m_suspend\+'
 
 echo "results: $run"
 awk -f "$VMTEST_DIR/tap-summary.awk" "$host" "$run"/guest/*.tap "$run"/lockdep/*.tap \

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1860,61 +1861,92 @@ static bool sleeps_in(pid_t pid, const char *fn)
 	return !strcmp(buf, fn);
 }
 
+/* Pin the calling task to CPU @cpu. */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
 /*
  * The regression test of v4l2_m2m_suspend()'s fix in patches/fixes/: a
  * driver suspends its m2m device (system sleep; rockchip-rga's remove()
  * with the series) while a process closes a context whose job runs.
- * v4l2_m2m_suspend() used to wait on that context's wait queue and test
- * its flag after waking up; the closing task, woken by the same job's
- * end, frees the context. The test device's linger_ms hook delays the
- * suspending task once woken by 200 ms, so that the close is done by
- * then: without the fix KASAN reports the use after free every time. KASAN's
- * report is what fails (the dmesg scan of the main boot, and the boot
- * that runs this test without the fix); the test itself checks that the
- * job's fence signals and that the device resumes.
+ * v4l2_m2m_suspend() used to wait on that context's wait queue and use it
+ * after waking up; the closing task, woken by the same job's end, frees
+ * the context. The suspending task runs on CPU 1, where a real-time
+ * task keeps it from running until the close on CPU 0 is done: without
+ * the fix KASAN reports the use after free every time. KASAN's report is
+ * what fails (the dmesg scan of the main boot, and the boot that runs this
+ * test without the fix); the test itself checks that the job's fence
+ * signals with an error and that the device resumes.
  */
 TEST_F(fence, suspend_while_closing_mid_job)
 {
+	struct sched_param fifo = { .sched_priority = 1 };
+	pid_t pid, hog;
 	int sync_fd, i, wstatus;
 	uint64_t t0;
-	pid_t pid;
 
-	if (access(SUSPENDED, W_OK) || access(LINGER_PARAM, W_OK) ||
+	if (access(SUSPENDED, W_OK) ||
 	    read_int_file(WATCHDOG_PARAM, &self->watchdog_ms))
-		SKIP(return, "needs %s, %s and %s", SUSPENDED, LINGER_PARAM,
-		     WATCHDOG_PARAM);
+		SKIP(return, "needs %s and %s", SUSPENDED, WATCHDOG_PARAM);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
 	/* The job must still run when the context is closed. */
 	ASSERT_EQ(0, write_file(WATCHDOG_PARAM, "20000"));
+	ASSERT_EQ(0, pin_to_cpu(0));
 
 	START_FENCED_JOB(10000, JOB_DONE, sync_fd);
-	ASSERT_EQ(0, write_file(LINGER_PARAM, "200"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		/*
-		 * The driver's suspend: waits for the running job. In a
-		 * program of its own, without the copies of the video node,
-		 * the dma-bufs and the buffers' mappings that fork() gave
-		 * this one, which would keep the context open.
+		 * The driver's suspend, on CPU 1: waits for the running job.
+		 * In a program of its own, without the copies of the video
+		 * node, the dma-bufs and the buffers' mappings that fork()
+		 * gave this one, which would keep the context open.
 		 */
+		if (pin_to_cpu(1))
+			_exit(126);
 		syscall(__NR_close_range, 3, ~0U, 0);
 		execl("/bin/sh", "sh", "-c", "echo 1 > " SUSPENDED, (char *)NULL);
 		_exit(127);
 	}
-	/* Hooking takes a while; then it waits for the running job. */
 	for (i = 0; i < 10000 && !sleeps_in(pid, "v4l2_m2m_suspend"); i++)
 		usleep(1000);
 	ASSERT_TRUE(sleeps_in(pid, "v4l2_m2m_suspend"))
 		TH_LOG("the suspending task does not wait for the running job");
+
+	/* CPU 1 busy with a real-time task, in user space (RCU goes on) */
+	hog = fork();
+	ASSERT_LE(0, hog);
+	if (!hog) {
+		t0 = now_us();
+		if (pin_to_cpu(1) || sched_setscheduler(0, SCHED_FIFO, &fifo))
+			_exit(1);
+		while (now_us() - t0 < 1000000)
+			;
+		_exit(0);
+	}
+	usleep(100000);
 
 	t0 = now_us();
 	/* job_abort hands the job's end to the device's work */
 	job_close(&self->a);
 	expect_cancelled(_metadata, sync_fd, t0, "closing the context");
 	close(sync_fd);
+	/* The context is freed: let the suspending task run again. */
+	usleep(100000);
+	kill(hog, SIGKILL);
+	ASSERT_EQ(hog, waitpid(hog, &wstatus, 0));
+	EXPECT_TRUE(WIFSIGNALED(wstatus))
+		TH_LOG("the real-time task did not run on CPU 1 (status %#x)", wstatus);
 
 	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
-	write_file(LINGER_PARAM, "0");
 	EXPECT_TRUE(WIFEXITED(wstatus) && !WEXITSTATUS(wstatus))
 		TH_LOG("suspending the m2m device failed");
 	EXPECT_EQ(0, write_file(SUSPENDED, "0"));

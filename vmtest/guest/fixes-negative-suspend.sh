@@ -3,7 +3,8 @@
 # patches/fixes/ (0006), on v4l2-mem2mem.ko built from the series' sources
 # with that fix reverted. Suspending the m2m device while a context whose
 # job runs is closed must make KASAN report the use after free that the fix
-# removes: v4l2_m2m_suspend() reading the context the closing task freed.
+# removes: v4l2_m2m_suspend() using the wait queue of the context the
+# closing task freed.
 # The host checks dmesg (a boot of its own, as the report fails the main
 # boot's dmesg scan).
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
