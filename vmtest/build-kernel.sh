@@ -92,9 +92,8 @@ fi
 # for its two fixes in patches/fixes/ (the VDPU2 one reverted, the AV1 one
 # undone by vmtest/negative/) and opting in variants its watchdog cannot
 # stop; rockchip-vdec as the follow-up has it, but with a watchdog that does
-# not stop the decoder; v4l2-mem2mem as the series has it, but for its
-# suspend fix in patches/fixes/ (reverted): the guest shows the tests of all
-# six failing with them.
+# not stop the decoder: the guest shows the tests of all five failing with
+# them.
 negative=$CACHE/negative-drivers
 neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
 neg_av1=$VMTEST_DIR/negative/hantro-av1-finishes-twice.diff
@@ -102,23 +101,18 @@ neg_hantro_stop=$VMTEST_DIR/negative/hantro-fences-without-reset.diff
 neg_rkvdec_stop=$VMTEST_DIR/negative/rkvdec-watchdog-masks-only.diff
 vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch 2>/dev/null) ||
 	die "no $PATCHES/fixes/0003-media-verisilicon-rockchip-*.patch: the VDPU2 fix, whose revert the negative hantro-vpu needs"
-suspend_fix=$(ls "$PATCHES"/fixes/0006-media-v4l2-mem2mem-*.patch 2>/dev/null) ||
-	die "no $PATCHES/fixes/0006-media-v4l2-mem2mem-*.patch: the suspend fix, whose revert the negative v4l2-mem2mem needs"
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" "$suspend_fix" | cut -d' ' -f1 | tr '\n' ' ')$kver"
+key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" | cut -d' ' -f1 | tr '\n' ' ')$kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
      [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
      [ ! -f "$STAGE/negative/hantro-vpu.ko" ] ||
-     [ ! -f "$STAGE/negative/rockchip-vdec.ko" ] ||
-     [ ! -f "$STAGE/negative/v4l2-mem2mem.ko" ]; }; then
-	say "building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes and fencing what it cannot stop, rockchip-vdec with a watchdog that does not stop it, v4l2-mem2mem without its suspend fix"
+     [ ! -f "$STAGE/negative/rockchip-vdec.ko" ]; }; then
+	say "building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes and fencing what it cannot stop, rockchip-vdec with a watchdog that does not stop it"
 	rm -rf "$negative" "$STAGE/negative"
 	mkdir -p "$negative" "$STAGE/negative"
 	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
 		drivers/media/platform/verisilicon \
-		drivers/media/platform/rockchip/rkvdec \
-		drivers/media/v4l2-core/v4l2-mem2mem.c | tar -x -C "$negative"
-	echo 'obj-m += v4l2-mem2mem.o' >"$negative/drivers/media/v4l2-core/Kbuild"
+		drivers/media/platform/rockchip/rkvdec | tar -x -C "$negative"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_diff" ||
 		die "$neg_diff does not apply to the series' rga.c: update it with patch 3"
 	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
@@ -129,16 +123,12 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 		die "$neg_hantro_stop does not apply to the series' hantro: update it with patch 2"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_rkvdec_stop" ||
 		die "$neg_rkvdec_stop does not apply to the follow-up's rkvdec: update it with the follow-up"
-	patch -d "$negative" -p1 -R -F0 --quiet <"$suspend_fix" ||
-		die "$suspend_fix does not revert from the series' v4l2-mem2mem"
 	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
 	logged negative-hantro.log kmake M="$negative/drivers/media/platform/verisilicon" modules
 	logged negative-rkvdec.log kmake M="$negative/drivers/media/platform/rockchip/rkvdec" modules
-	logged negative-m2m.log kmake M="$negative/drivers/media/v4l2-core" modules
 	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
 	   "$negative/drivers/media/platform/verisilicon/hantro-vpu.ko" \
 	   "$negative/drivers/media/platform/rockchip/rkvdec/rockchip-vdec.ko" \
-	   "$negative/drivers/media/v4l2-core/v4l2-mem2mem.ko" \
 	   "$STAGE/negative/"
 	echo "$key" > "$negative/key"
 fi
