@@ -1878,11 +1878,12 @@ static int pin_to_cpu(int cpu)
  * v4l2_m2m_suspend() used to wait on that context's wait queue and use it
  * after waking up; the closing task, woken by the same job's end, frees
  * the context. The suspending task runs on CPU 1, where a real-time
- * task keeps it from running until the close on CPU 0 is done: without
- * the fix KASAN reports the use after free every time. KASAN's report is
- * what fails (the dmesg scan of the main boot, and the boot that runs this
- * test without the fix); the test itself checks that the job's fence
- * signals with an error and that the device resumes.
+ * task is meant to keep it from running until the close on CPU 0 is
+ * done, so that KASAN would report the use after free without the fix:
+ * that has not been shown yet (a SCHED_IDLE suspender on the closer's CPU
+ * and a busy-waiting ftrace hook did not make it fail; the close sleeps
+ * in its release). The test checks that the job's fence signals with an
+ * error and that the device resumes; KASAN watches the main boot.
  */
 TEST_F(fence, suspend_while_closing_mid_job)
 {
