@@ -65,7 +65,7 @@ else
 		grep -q 'vb2-resv.invalid' "$m" && { echo "#   $n: names the placeholder"; rc=1; }
 		case $m in
 		*/vb2-producer-fences/0000-*)
-			grep -q '^Subject: \[PATCH v3 0/' "$m" || { echo "#   $n: not the v3 cover letter"; rc=1; } ;;
+			grep -q '^Subject: \[PATCH v4 0/' "$m" || { echo "#   $n: not the v4 cover letter"; rc=1; } ;;
 		*/vb2-mem2mem-fixes/0000-*)
 			grep -q "^Subject: \\[PATCH 0/$n_fixes\\]" "$m" ||
 				{ echo "#   $n: not the cover letter of the $n_fixes fixes"; rc=1; } ;;
@@ -106,5 +106,5 @@ else
 		diag <"$tmp/checkpatch.log"; rc=1
 	fi
 fi
-tap "$tapfile" $rc "send: b4 prepares the fixes, the v3 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+tap "$tapfile" $rc "send: b4 prepares the fixes, the v4 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
 exit 0

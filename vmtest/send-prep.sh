@@ -7,7 +7,7 @@
 # the harness's tree, a rehearsal), it makes two b4 branches on SEND_BASE
 # (default: the tag v<base version> if the tree has it, else vmtest-base):
 #   b4/vb2-mem2mem-fixes      patches/fixes/, its cover letter
-#   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v3
+#   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v4
 #   b4/vb2-rkvdec-fences      patches/rkvdec/ on top of that, its cover letter
 # The stored patches carry no Signed-off-by, only the Assisted-by trailer of
 # Documentation/process/coding-assistants.rst: a Signed-off-by certifies the
@@ -30,7 +30,7 @@ set -euo pipefail
 
 [ $# -le 1 ] || die "usage: send-prep.sh [OUTDIR]"
 out=${1:-$CACHE/send}
-series_version=3
+series_version=4
 
 # --- b4
 need_debs git python3 python3-pygit2 python3-dkim python3-dnspython \

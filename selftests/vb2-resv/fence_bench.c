@@ -5,7 +5,7 @@
  *   fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]
  *               [-w width] [-c contexts] [-l samples] [-S scale-jobs]
  *               [-u us -k jobs] [-o pairs.csv] [-O latency.csv] [-L] [-T]
- *               [-C] [-m]
+ *               [-C] [-m] [-X]
  *
  * Measurements on the device (default driver: vb2-resv-test, whose
  * "Transaction Time (msec)" is set to 0 for the throughput runs), with the
@@ -43,7 +43,11 @@
  *    fence objects the queues created and freed (hist triggers on the
  *    dma_fence_init and dma_fence_destroy events), counted after every fd
  *    is closed: all of them freed means the live count is back where it
- *    started.
+ *    started;
+ *  - close: @samples times, in pairs fences off and on, which first
+ *    alternating, a context set up, one job run and dequeued, then its
+ *    buffers unmapped and the video node closed, timed: what releasing a queue that published fences
+ *    costs (GStreamer's device probing opens and closes every node).
  *
  * The 95% interval of a median is the distribution-free one from order
  * statistics: of n sorted values x(1)..x(n), [x(k), x(n+1-k)] with the
@@ -58,7 +62,7 @@
  * counting adds.
  *
  * -L runs the wake-up measurement alone, -T the throughput alone (both
- * sections of pairs). -m writes a line to ftrace's
+ * sections of pairs), -X the close() measurement alone. -m writes a line to ftrace's
  * trace_marker as each measured waiter starts to wait and as it has woken
  * ("fence_bench wait|woke KIND pid PID"), so that a trace of the scheduler
  * and dma_fence events can tell where a wake-up's time goes
@@ -502,6 +506,50 @@ static void scale(long jobs, int contexts)
 		       off.created, off.freed, on.created, on.freed);
 }
 
+/* Microseconds close() of a context that ran one job took, fences @on. */
+static double close_once(bool on)
+{
+	struct m2m_dev dev;
+	uint64_t t0;
+
+	/* The switch is read when the queue is set up: before ctx_open() */
+	set_fences(on);
+	ctx_open(&dev, 0, 1);
+	ctx_start(&dev, 1);
+	ctx_cycle(&dev, 1);
+	/* The buffers' mappings hold the file too: unmap them with it */
+	t0 = now_us();
+	m2m_close(&dev);
+	return now_us() - t0;
+}
+
+static void close_cost(int samples)
+{
+	static double off[MAX_SAMPLES], on[MAX_SAMPLES], diff[MAX_SAMPLES];
+	struct summary s_off, s_on, s_diff;
+	char b_off[64], b_on[64], b_diff[64];
+	bool on_first;
+	int i;
+
+	for (i = 0; i < samples; i++) {
+		on_first = i % 2;
+		(on_first ? on : off)[i] = close_once(on_first);
+		(on_first ? off : on)[i] = close_once(!on_first);
+		diff[i] = on[i] - off[i];
+	}
+	summarise(off, samples, &s_off);
+	summarise(on, samples, &s_on);
+	summarise(diff, samples, &s_diff);
+	printf("\n| close() of the video node after one job, %d pairs fences off and on | fences off | fences on | on - off, per pair |\n"
+	       "|---|---|---|---|\n", samples);
+	printf("| median us [95%% interval] | %s | %s | %s |\n",
+	       fmt_ci(b_off, sizeof(b_off), &s_off, 0, false),
+	       fmt_ci(b_on, sizeof(b_on), &s_on, 0, false),
+	       fmt_ci(b_diff, sizeof(b_diff), &s_diff, 0, true));
+	printf("| spread, min..max us | %.0f..%.0f | %.0f..%.0f | %+.0f..%+.0f |\n",
+	       s_off.min, s_off.max, s_on.min, s_on.max, s_diff.min, s_diff.max);
+}
+
 /* The kinds of waiter, measured in turn, one per job. */
 enum waiter_kind { WAIT_DMABUF, WAIT_DQBUF, WAIT_SYNC_FILE, NR_WAITERS };
 
@@ -687,7 +735,7 @@ static void usage(void)
 		"usage: fence_bench [-d driver] [-j jobs] [-r min-pairs] [-R max-pairs]\n"
 		"                   [-w width] [-c contexts] [-l samples] [-S scale-jobs]\n"
 		"                   [-u us -k jobs] [-o pairs.csv] [-O latency.csv] [-L] [-T]\n"
-		"                   [-C] [-m]\n"
+		"                   [-C] [-m] [-X]\n"
 		"  -d  the m2m device's driver (default vb2-resv-test)\n"
 		"  -j  jobs of one throughput run (default 10000)\n"
 		"  -r  pairs of runs, fences off and on, at least (default 10)\n"
@@ -704,7 +752,8 @@ static void usage(void)
 		"  -L  the wake-ups alone\n"
 		"  -T  the throughput alone (one context, then -c contexts)\n"
 		"  -C  leave the test device's signal counting on (a callback per fence)\n"
-		"  -m  trace_marker lines around each measured wait\n",
+		"  -m  trace_marker lines around each measured wait\n"
+		"  -X  close() of a context after a job alone (-l pairs)\n",
 		MAX_PAIRS, MAX_CTX, MAX_SAMPLES);
 }
 
@@ -712,12 +761,13 @@ int main(int argc, char **argv)
 {
 	int opt, contexts = 16, samples = 200;
 	bool latency_only = false, throughput_only = false, counting = false;
+	bool close_only = false;
 	long jobs = 10000, scale_jobs = 100000, job_us = 0, us_jobs = 1000;
 	const char *pairs_path = NULL, *latency_path = NULL;
 	char what[64], section[16];
 	double rate0, rate0n;
 
-	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:u:k:o:O:LTCm")) != -1) {
+	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:u:k:o:O:LTCmX")) != -1) {
 		switch (opt) {
 		case 'd':
 			driver = optarg;
@@ -763,6 +813,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			counting = true;
+			break;
+		case 'X':
+			close_only = true;
 			break;
 		case 'm':
 			marker_fd = open("/sys/kernel/tracing/trace_marker",
@@ -811,6 +864,10 @@ int main(int argc, char **argv)
 	if (latency_path)
 		latency_csv = csv_open(latency_path, "waiter,sample,us");
 
+	if (close_only) {
+		close_cost(samples);
+		return 0;
+	}
 	if (latency_only) {
 		latency(samples);
 		csv_close(latency_csv, latency_path);
@@ -848,6 +905,7 @@ int main(int argc, char **argv)
 	}
 	latency(samples);
 	scale(scale_jobs, contexts);
+	close_cost(samples);
 	csv_close(pairs_csv, pairs_path);
 	csv_close(latency_csv, latency_path);
 	return 0;

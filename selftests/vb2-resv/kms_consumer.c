@@ -611,7 +611,7 @@ static double ms(uint64_t t, uint64_t t0)
 }
 
 /*
- * F12: producer fences on or off for the jobs published from now on, unless
+ * F12: producer fences on or off for the queues set up from now on, unless
  * $VB2_RESV_KEEP_KILL_SWITCH is set or the kernel has no switch. *saved gets
  * the value to restore (-1: nothing to restore). Returns the switch's value
  * for the next job: 1, 0, or -ENOENT for "no switch".
@@ -775,6 +775,11 @@ static void flip_during_job(struct __test_metadata *_metadata,
 	else if (self->fences != on)
 		TH_LOG("%s is %s, left as found (%s)", KILL_SWITCH,
 		       self->fences ? "Y" : "N", KEEP_SWITCH_ENV);
+	/* The switch is read when a queue is set up: set up the job's anew. */
+	job_close(&self->j);
+	ASSERT_EQ(0, job_open(&self->j, V4L2_PIX_FMT_XRGB32, k->mode.hdisplay,
+			      k->mode.vdisplay, JOB_MS)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_capture_mmap(&self->j)) TH_LOG("%s", m2m_strerror());
 
 	ASSERT_EQ(0, job_start(&self->j)) TH_LOG("%s", m2m_strerror());
 	self->sync_fd = dmabuf_export_sync_file(self->j.dmabuf, DMA_BUF_SYNC_READ);
@@ -954,6 +959,7 @@ FIXTURE(reimport) {
 	int reexport;
 	int sync_fd;
 	int kill_switch;
+	int fences;			/* the kill switch for the job's queue */
 };
 
 FIXTURE_VARIANT(reimport) {
@@ -1007,6 +1013,9 @@ FIXTURE_SETUP(reimport)
 		ASSERT_LE(0, self->allocator) TH_LOG("%s", drm_strerror());
 	}
 
+	/* The switch is read when the queue is set up (F12): set it first. */
+	self->fences = set_kill_switch(&self->kill_switch, true);
+	ASSERT_NE(-EIO, self->fences) TH_LOG("cannot write %s", KILL_SWITCH);
 	ret = job_open(&self->j, V4L2_PIX_FMT_GREY, REIMPORT_W, REIMPORT_H, JOB_MS);
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
@@ -1057,10 +1066,8 @@ TEST_F(reimport, reexport_waits_for_fence)
 	size_t len = cap->sizeimage[0], i, bad = 0;
 	double waited;
 	uint8_t *map;
-	int on, s, n;
+	int s, n;
 
-	on = set_kill_switch(&self->kill_switch, true);
-	ASSERT_NE(-EIO, on) TH_LOG("cannot write %s", KILL_SWITCH);
 	ASSERT_EQ(0, job_start(&self->j)) TH_LOG("%s", m2m_strerror());
 
 	ASSERT_EQ(0, drmPrimeFDToHandle(self->importer, self->j.dmabuf, &self->handle))

@@ -630,18 +630,34 @@ TEST_F(fence, hang_ends_by_watchdog_within_bound)
 	close(sync_fd);
 }
 
-/* F12: with the kill switch off, a running job publishes no fence. */
+/* Set the kill switch (F12) to @on; the teardown restores it. */
+#define SET_KILL_SWITCH(on) do {						\
+	int __on = read_bool_file(KILL_SWITCH);					\
+										\
+	if (__on == -ENOENT)							\
+		SKIP(return, "no %s: a kernel without the series?", KILL_SWITCH); \
+	ASSERT_LE(0, __on) TH_LOG("cannot read %s", KILL_SWITCH);		\
+	if (self->kill_switch < 0)						\
+		self->kill_switch = __on;					\
+	ASSERT_EQ(0, write_file(KILL_SWITCH, (on) ? "1" : "0"))			\
+		TH_LOG("cannot write %s", KILL_SWITCH);				\
+} while (0)
+
+/*
+ * F12: a queue set up with the kill switch off reports no capability, and
+ * its running job publishes no fence.
+ */
 TEST_F(fence, kill_switch_restores_stub)
 {
-	int ret, on;
+	int ret;
 
+	SET_KILL_SWITCH(false);
 	ret = job_open(&self->a, 0, JOB_MS, -1);
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	on = read_bool_file(KILL_SWITCH);
-	ASSERT_LE(0, on) TH_LOG("cannot read %s", KILL_SWITCH);
-	self->kill_switch = on;
-	ASSERT_EQ(0, write_file(KILL_SWITCH, "0")) TH_LOG("cannot write %s", KILL_SWITCH);
+	EXPECT_EQ(0U, self->a.dev.cap.caps & V4L2_BUF_CAP_PRODUCER_FENCES)
+		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
+		       self->a.dev.cap.caps);
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
@@ -1277,14 +1293,14 @@ static bool reports_fences(const struct m2m_queue *q)
 /*
  * F16: a queue that publishes producer fences says so. VIDIOC_REQBUFS and
  * VIDIOC_CREATE_BUFS report V4L2_BUF_CAP_PRODUCER_FENCES for the CAPTURE
- * queue, never for OUTPUT (which never publishes). With the kill switch
- * off nothing is published, so nothing is claimed (F12); on again, it is
- * claimed again.
+ * queue, never for OUTPUT (which never publishes). A queue set up with the
+ * kill switch off publishes nothing, so claims nothing (F12); one set up
+ * with it on again claims it again.
  */
 TEST_F(fence, capability_reported)
 {
 	struct m2m_queue *out = &self->a.dev.out, *cap = &self->a.dev.cap;
-	int ret, on;
+	int ret;
 
 	ret = job_open(&self->a, 0, JOB_MS, -1);
 	SKIP_IF_UNSUPPORTED(ret);
@@ -1308,25 +1324,26 @@ TEST_F(fence, capability_reported)
 		TH_LOG("F16: CREATE_BUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       out->caps);
 
-	on = read_bool_file(KILL_SWITCH);
-	ASSERT_LE(0, on) TH_LOG("cannot read %s", KILL_SWITCH);
-	self->kill_switch = on;
-	ASSERT_EQ(0, write_file(KILL_SWITCH, "0")) TH_LOG("cannot write %s", KILL_SWITCH);
-	ASSERT_EQ(0, m2m_reqbufs(&self->a.dev, cap, 1)) TH_LOG("%s", m2m_strerror());
-	EXPECT_FALSE(reports_fences(cap))
+	/* F12: the switch applies to the queues set up after it changed */
+	SET_KILL_SWITCH(false);
+	ret = job_open(&self->b, 0, JOB_MS, -1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	EXPECT_FALSE(reports_fences(&self->b.dev.cap))
 		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
-		       cap->caps);
-	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, cap, V4L2_MEMORY_MMAP))
+		       self->b.dev.cap.caps);
+	ASSERT_EQ(0, m2m_create_bufs_caps(&self->b.dev, &self->b.dev.cap, V4L2_MEMORY_MMAP))
 		TH_LOG("%s", m2m_strerror());
-	EXPECT_FALSE(reports_fences(cap))
+	EXPECT_FALSE(reports_fences(&self->b.dev.cap))
 		TH_LOG("F12/F16: producer fences off, yet CREATE_BUFS(CAPTURE) reports them (0x%x)",
-		       cap->caps);
+		       self->b.dev.cap.caps);
 
-	ASSERT_EQ(0, write_file(KILL_SWITCH, "1")) TH_LOG("cannot write %s", KILL_SWITCH);
-	ASSERT_EQ(0, m2m_reqbufs(&self->a.dev, cap, 1)) TH_LOG("%s", m2m_strerror());
-	EXPECT_TRUE(reports_fences(cap))
+	SET_KILL_SWITCH(true);
+	job_close(&self->b);
+	ret = job_open(&self->b, 0, JOB_MS, -1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(reports_fences(&self->b.dev.cap))
 		TH_LOG("F12/F16: producer fences on again, yet REQBUFS(CAPTURE) does not report them (0x%x)",
-		       cap->caps);
+		       self->b.dev.cap.caps);
 }
 
 /* Where another device's access, which a job must wait for, is (F15). */
@@ -1476,6 +1493,46 @@ static void dependency_holds_job(struct __test_metadata *_metadata,
 TEST_F(fence, read_fence_on_capture_holds_job)
 {
 	dependency_holds_job(_metadata, self, DEP_CAPTURE, DMA_BUF_SYNC_READ);
+}
+
+/*
+ * F12: turning the kill switch off changes nothing for queues already set
+ * up. Context a, set up with it on, still waits for another device's READ
+ * fence; context b still reports the capability and publishes its fence.
+ */
+TEST_F(fence, kill_switch_leaves_open_queue_alone)
+{
+	const char *what = dep_name(DEP_CAPTURE, DMA_BUF_SYNC_READ);
+	struct m2m_buf_state st;
+	int ret;
+
+	SET_KILL_SWITCH(true);
+	OPEN_WITH_DEPENDENCY(DEP_CAPTURE, DMA_BUF_SYNC_READ);
+	ret = job_open(&self->b, 0, JOB_MS, -1);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	SET_KILL_SWITCH(false);
+
+	ASSERT_EQ(0, m2m_create_bufs_caps(&self->b.dev, &self->b.dev.cap, V4L2_MEMORY_MMAP))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_TRUE(reports_fences(&self->b.dev.cap))
+		TH_LOG("F12: the kill switch, turned off after the queue was set up, took its capability away (0x%x)",
+		       self->b.dev.cap.caps);
+
+	expect_job_held(_metadata, self, read_stat("jobs"), what);
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("the job did not run once the %s signalled: %s", what, m2m_strerror());
+
+	ASSERT_EQ(0, job_start(&self->b, false)) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0, poll_fd(self->b.dmabuf[0], POLLIN, 0))
+		TH_LOG("F12: the kill switch, turned off after the queue was set up, took its fence away");
+	EXPECT_EQ(1, dmabuf_pending_fences(self->b.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("F12: no producer fence pending during the job: %s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
 }
 
 /* F15: another producer still writing the CAPTURE buffer holds the job too. */
