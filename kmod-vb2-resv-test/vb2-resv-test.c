@@ -3,9 +3,9 @@
  * vb2-resv-test: a virtual V4L2 mem2mem device that publishes producer fences.
  *
  * Test-only. It exists so that every clause of the producer-fence contract
- * (CONTRACT.md F1-F16) can be exercised without hardware: its CAPTURE queue
- * opts in to videobuf2 producer fences and calls vb2_buffer_publish_fence()
- * from device_run, exactly as a real driver does, and its job engine can be
+ * (CONTRACT.md F1-F18) can be exercised without hardware: its queues opt in
+ * to videobuf2 producer fences and it calls v4l2_m2m_publish_fences() from
+ * device_run, exactly as a real driver does, and its job engine can be
  * told to be slow, to fail, to hang until its watchdog ends the job, or to
  * break the fence signalling rules on purpose so that lockdep must complain.
  *
@@ -456,11 +456,11 @@ static void vrt_device_run(void *priv)
 		vrt_hold_resv(ctx, &dst->vb2_buf);
 
 	/*
-	 * The job is committed: publish its CAPTURE buffer's fence (F2). This
-	 * opens the signalling critical section, which ends once the
-	 * "hardware" is started.
+	 * The job is committed: publish its CAPTURE buffer's write fence (F2)
+	 * and its OUTPUT buffer's read fence (F18). This opens the signalling
+	 * critical section, which ends once the "hardware" is started.
 	 */
-	ret = vb2_buffer_publish_fence(&dst->vb2_buf, &cookie);
+	ret = v4l2_m2m_publish_fences(ctx->fh.m2m_ctx, &cookie);
 
 	/* F9 negative test: a driver that allocates before starting the job */
 	if (ctx->job_violation == VRT_VIOLATION_PUBLICATION)
@@ -778,7 +778,11 @@ static int vrt_queue_init(void *priv, struct vb2_queue *src_vq,
 
 	src_vq->type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
 	dst_vq->type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
-	/* The point of this device (F2-F14): CAPTURE opts in. */
+	/*
+	 * The point of this device (F2-F18): both queues opt in, CAPTURE for
+	 * write fences, OUTPUT for read fences.
+	 */
+	src_vq->producer_fences = 1;
 	dst_vq->producer_fences = 1;
 
 	for (i = 0; i < ARRAY_SIZE(vq); i++) {

@@ -60,9 +60,11 @@ fi
 # against the same kernel, so that the guest shows the rk3399_fences tests
 # failing with them: the tests check the drivers' changes, not only the helper. And v4l2-mem2mem from its base sources, that
 # is without the fix in patches/fixes/ (nor patch 1's part of it), for the
-# boot that shows the fix's regression test failing without it.
+# boot that shows the fix's regression test failing without it. Built
+# against the patched kernel's headers: the key has the series (HEAD), as a
+# module built against other headers would see other structure layouts.
 unpatched=$CACHE/unpatched-drivers
-key="$(git -C "$TREE" rev-parse vmtest-base) $(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver"
+key="$(git -C "$TREE" rev-parse vmtest-base HEAD | tr '\n' ' ')$(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$unpatched/key" 2>/dev/null)" != "$key" ] ||
      [ ! -f "$STAGE/unpatched/v4l2-mem2mem.ko" ] ||

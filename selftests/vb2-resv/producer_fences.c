@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The producer-fence contract (CONTRACT.md F2-F7, F8 in part, F10-F12, F14-F16) on an
- * opted-in V4L2 mem2mem device.
+ * The producer-fence contract (CONTRACT.md F2-F7, F8 in part, F10-F12,
+ * F14-F16, F18) on an opted-in V4L2 mem2mem device.
  *
  * The device is found by driver name: $VB2_RESV_DRIVER, by default the test
  * module "vb2-resv-test". Tests that need the test module's job controls
@@ -1576,6 +1576,77 @@ TEST_F(fence, read_fence_on_dmabuf_output_does_not_hold_job)
 	self->rescue = 0;
 	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
 	EXPECT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+}
+
+/*
+ * F18: while a job reads its OUTPUT buffer, the buffer's dma-buf (exported
+ * from the MMAP buffer, or @imported from a dma-buf heap) carries the
+ * device's READ fence: a writer waiting for write access (POLLOUT,
+ * EXPORT_SYNC_FILE(WRITE)) waits until the job is done; a reader does not.
+ */
+static void output_read_fence(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fence) *self, bool imported)
+{
+	struct m2m_buf_state st;
+	int ret, out, sync_fd;
+	double waited;
+
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	if (imported) {
+		ret = job_import_output(&self->a, import_heap());
+		if (ret == -ENOTSUP)
+			SKIP(return, "no dma-buf heap \"%s\" to import OUTPUT from: %s",
+			     import_heap(), m2m_strerror());
+		ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	} else {
+		self->a.out_dmabuf[0] = m2m_expbuf(&self->a.dev, &self->a.dev.out, 0, 0,
+						   O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->a.out_dmabuf[0]) TH_LOG("%s", m2m_strerror());
+	}
+	out = self->a.out_dmabuf[0];
+	ASSERT_EQ(POLLOUT, poll_fd(out, POLLOUT, 0))
+		TH_LOG("the OUTPUT dma-buf is not writable before the job");
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0, poll_fd(out, POLLOUT, 0))
+		TH_LOG("F18: the OUTPUT dma-buf is writable while the job reads it");
+	EXPECT_EQ(1, dmabuf_pending_fences(out, FENCE_DRIVER))
+		TH_LOG("F18: no fence of the device on the OUTPUT dma-buf during the job: %s",
+		       m2m_strerror());
+	EXPECT_EQ(POLLIN, poll_fd(out, POLLIN, 0))
+		TH_LOG("F18: a reader of the OUTPUT dma-buf waits for the device's read");
+	sync_fd = dmabuf_export_sync_file(out, DMA_BUF_SYNC_WRITE);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0, sync_file_status(sync_fd))
+		TH_LOG("F18: EXPORT_SYNC_FILE(WRITE) on the OUTPUT dma-buf is signalled while the job reads it");
+
+	EXPECT_EQ(POLLOUT, poll_fd(out, POLLOUT, JOB_TIMEOUT_MS))
+		TH_LOG("F18: the OUTPUT dma-buf is not writable %d ms after the job started",
+		       JOB_TIMEOUT_MS);
+	waited = ms_since(self->a.t_start);
+	EXPECT_LE(JOB_MS * 0.9, waited)
+		TH_LOG("F18: the OUTPUT dma-buf was writable %.1f ms into a %d ms job",
+		       waited, JOB_MS);
+	EXPECT_EQ(1, sync_file_status(sync_fd))
+		TH_LOG("F18: the writer's sync_file is still pending after the job");
+	close(sync_fd);
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job ended in error");
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+}
+
+TEST_F(fence, output_read_fence_holds_writer)
+{
+	output_read_fence(_metadata, self, false);
+}
+
+TEST_F(fence, dmabuf_output_read_fence_holds_writer)
+{
+	output_read_fence(_metadata, self, true);
 }
 
 /*
