@@ -4,8 +4,8 @@
  *
  * Test-only. It exists so that every clause of the producer-fence contract
  * (CONTRACT.md F1-F18) can be exercised without hardware: its queues opt in
- * to videobuf2 producer fences and it calls v4l2_m2m_publish_fences() from
- * device_run, exactly as a real driver does, and its job engine can be
+ * to videobuf2 producer fences and it publishes them from device_run, as a
+ * real driver does, and its job engine can be
  * told to be slow, to fail, to hang until its watchdog ends the job, or to
  * break the fence signalling rules on purpose so that lockdep must complain.
  *
@@ -456,11 +456,16 @@ static void vrt_device_run(void *priv)
 		vrt_hold_resv(ctx, &dst->vb2_buf);
 
 	/*
-	 * The job is committed: publish its CAPTURE buffer's write fence (F2)
-	 * and its OUTPUT buffer's read fence (F18). This opens the signalling
-	 * critical section, which ends once the "hardware" is started.
+	 * The job is committed: publish its OUTPUT buffer's read fence (F18)
+	 * and its CAPTURE buffer's write fence (F2). The second call opens
+	 * the signalling critical section, which ends once the "hardware" is
+	 * started. This is what v4l2_m2m_publish_fences() does for the
+	 * drivers; the module makes the calls itself so that it also loads
+	 * with the v4l2-mem2mem of the base kernel, which has no such helper
+	 * (the fixes' negative boot).
 	 */
-	ret = v4l2_m2m_publish_fences(ctx->fh.m2m_ctx, &cookie);
+	vb2_buffer_publish_fence(&src->vb2_buf, NULL);
+	ret = vb2_buffer_publish_fence(&dst->vb2_buf, &cookie);
 
 	/* F9 negative test: a driver that allocates before starting the job */
 	if (ctx->job_violation == VRT_VIOLATION_PUBLICATION)
