@@ -5,7 +5,7 @@
 
 modprobe vb2-resv-test
 result $? "modprobe vb2-resv-test"
-"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -X -l "${CLOSE_PAIRS:-40}"
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -X -l 40
 result $? "fence_bench -X"
 
 # Reached the end: the host knows the plan ran whole.
