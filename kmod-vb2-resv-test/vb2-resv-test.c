@@ -207,6 +207,7 @@ struct vrt_stats {
 	atomic_t jobs;
 	atomic_t published;
 	atomic_t publish_failed;
+	atomic_t deferred;	/* jobs put back by publication (F15) */
 	atomic_t signalled;
 	atomic_t errored;
 	atomic_t watchdog;
@@ -436,12 +437,15 @@ static void vrt_device_run(void *priv)
 	struct vrt_ctx *ctx = priv;
 	struct vrt_dev *dev = ctx->dev;
 	struct vb2_v4l2_buffer *src, *dst;
+	struct vb2_buffer *vbs[2];
 	struct vrt_buffer *buf;
 	bool cookie;
 	int ret;
 
 	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
+	vbs[0] = &src->vb2_buf;
+	vbs[1] = &dst->vb2_buf;
 	buf = container_of(dst, struct vrt_buffer, m2m.vb);
 	atomic_inc(&dev->stats.jobs);
 
@@ -456,16 +460,30 @@ static void vrt_device_run(void *priv)
 		vrt_hold_resv(ctx, &dst->vb2_buf);
 
 	/*
-	 * The job is committed: publish its OUTPUT buffer's read fence (F18)
-	 * and its CAPTURE buffer's write fence (F2). The second call opens
-	 * the signalling critical section, which ends once the "hardware" is
-	 * started. This is what v4l2_m2m_publish_fences() does for the
-	 * drivers; the module makes the calls itself so that it also loads
-	 * with the v4l2-mem2mem of the base kernel, which has no such helper
-	 * (the fixes' negative boot).
+	 * The job is prepared: publish its OUTPUT buffer's read fence (F18)
+	 * and its CAPTURE buffer's write fence (F2), in one step with the last
+	 * look at other users' fences (F15). That opens the signalling
+	 * critical section, which ends once the "hardware" is started. This is
+	 * what v4l2_m2m_publish_fences() does for the drivers; the module
+	 * calls videobuf2 itself so that it also loads with the v4l2-mem2mem
+	 * of the base kernel, which has no such helper (the fixes' negative
+	 * boot).
 	 */
-	vb2_buffer_publish_fence(&src->vb2_buf, NULL);
-	ret = vb2_buffer_publish_fence(&dst->vb2_buf, &cookie);
+	ret = vb2_buffers_publish_fences(vbs, ARRAY_SIZE(vbs), ARRAY_SIZE(vbs),
+					 &cookie);
+	if (ret == -EAGAIN) {
+		/*
+		 * A fence added after the job was queued: not started, it is
+		 * queued again once the fence signals. v4l2_m2m_job_defer()
+		 * does this for the drivers; for a device that does not hold
+		 * CAPTURE buffers, v4l2_m2m_job_finish() is the same, and the
+		 * base kernel has it. The context may be gone once it returns.
+		 */
+		atomic_inc(&dev->stats.deferred);
+		flush_work(&ctx->hold_work);
+		v4l2_m2m_job_finish(dev->m2m_dev, ctx->fh.m2m_ctx);
+		return;
+	}
 
 	/* F9 negative test: a driver that allocates before starting the job */
 	if (ctx->job_violation == VRT_VIOLATION_PUBLICATION)
@@ -905,6 +923,7 @@ static int vrt_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "jobs %d\n", atomic_read(&st->jobs));
 	seq_printf(s, "published %d\n", atomic_read(&st->published));
 	seq_printf(s, "publish_failed %d\n", atomic_read(&st->publish_failed));
+	seq_printf(s, "deferred %d\n", atomic_read(&st->deferred));
 	seq_printf(s, "signalled %d\n", atomic_read(&st->signalled));
 	seq_printf(s, "errored %d\n", atomic_read(&st->errored));
 	seq_printf(s, "watchdog %d\n", atomic_read(&st->watchdog));

@@ -49,14 +49,14 @@ negative_boot() {
 # F9: the annotations are live. A deliberate violation must make lockdep
 # report the signalling section against memory reclaim: in the completion
 # path, and between publication and the hardware start, where the section
-# is the one vb2_buffer_publish_fence() opened.
+# is the one vb2_buffers_publish_fences() opened.
 negative_boot lockdep-negative.sh lockdep \
 	"F9: lockdep reports an allocation inside the fence signalling section" \
 	'possible circular locking dependency detected' 'dma_fence_map'
 negative_boot lockdep-negative-publication.sh lockdep-publication \
 	"F9: lockdep reports an allocation between publication and the hardware start, in the section publication opened" \
 	'possible circular locking dependency detected' \
-	'dma_fence_map.*at: vb2_buffer_publish_fence' 'vrt_device_run'
+	'dma_fence_map.*at: vb2_buffers_publish_fences' 'vrt_device_run'
 
 # The fix in patches/fixes/: its regression test, with v4l2-mem2mem built
 # without the fix, must make KASAN report the use after free that it removes.

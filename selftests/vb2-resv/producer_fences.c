@@ -1376,6 +1376,22 @@ static int add_dependency(int dmabuf, int timeline, uint32_t flags)
 }
 
 /*
+ * A sw_sync timeline in self->timeline (skip without one) and its rescue,
+ * which signals point 1 after RESCUE_MS should the test not. A macro, so
+ * that SKIP and ASSERT end the calling test.
+ */
+#define OPEN_TIMELINE() do {							\
+	int __tl = sw_sync_timeline_open();					\
+										\
+	if (__tl == -ENOENT)							\
+		SKIP(return, "%s", m2m_strerror());				\
+	ASSERT_LE(0, __tl) TH_LOG("%s", m2m_strerror());			\
+	self->timeline = __tl;							\
+	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);		\
+	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());		\
+} while (0)
+
+/*
  * Start the F15 tests: a sw_sync timeline (skip without one) and its
  * rescue, then a job of HOLD_JOB_MS in self->a, not started, whose buffer 0
  * on the side @where says carries another device's pending access (@flags).
@@ -1384,14 +1400,9 @@ static int add_dependency(int dmabuf, int timeline, uint32_t flags)
  * the calling test.
  */
 #define OPEN_WITH_DEPENDENCY(where, flags) do {					\
-	int __ret = sw_sync_timeline_open(), __dmabuf;				\
+	int __ret, __dmabuf;							\
 										\
-	if (__ret == -ENOENT)							\
-		SKIP(return, "%s", m2m_strerror());				\
-	ASSERT_LE(0, __ret) TH_LOG("%s", m2m_strerror());			\
-	self->timeline = __ret;							\
-	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);		\
-	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());		\
+	OPEN_TIMELINE();							\
 	__ret = job_open(&self->a, 0, HOLD_JOB_MS, JOB_DONE);			\
 	SKIP_IF_UNSUPPORTED(__ret);						\
 	ASSERT_EQ(0, __ret) TH_LOG("%s", m2m_strerror());			\
@@ -1418,19 +1429,12 @@ static int add_dependency(int dmabuf, int timeline, uint32_t flags)
  * is published) and does not complete. @jobs: the test device's job count
  * before, or < 0 if its stats are not available.
  */
-static void expect_job_held(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(fence) *self, int jobs, const char *what)
+static void expect_still_held(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fence) *self, const char *what)
 {
 	struct m2m_buf_state st;
-	double took;
 	long written;
 	int ret;
-
-	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
-	took = ms_since(self->a.t_start);
-	EXPECT_GT(PROMPT_MS, took)
-		TH_LOG("F15: STREAMON took %.1f ms with a %s: the job waited in device_run or the ioctl, not in a fence callback",
-		       took, what);
 
 	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, HOLD_MS);
 	ASSERT_EQ(-ETIMEDOUT, ret)
@@ -1443,6 +1447,50 @@ static void expect_job_held(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, written)
 		TH_LOG("F15: %ld bytes of the frame were written despite a pending %s",
 		       written, what);
+}
+
+/*
+ * The fence holding self->a's job signals: the job runs and writes its
+ * frame. Returns how long after STREAMON it was done, in ms.
+ */
+static double release_held_job(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(fence) *self, const char *what)
+{
+	struct m2m_buf_state st;
+	double waited;
+	long bad;
+	int ret;
+
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, ret) TH_LOG("F15: the job did not run once the %s signalled: %s",
+				 what, m2m_strerror());
+	waited = ms_since(self->a.t_start);
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("F15: the job held by a %s ended in error", what);
+	bad = frame_errors(&self->a, st.sequence);
+	EXPECT_EQ(0, bad)
+		TH_LOG("F15: %ld bytes of the frame written after the wait are wrong", bad);
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+	return waited;
+}
+
+static void expect_job_held(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fence) *self, int jobs, const char *what)
+{
+	double took;
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	took = ms_since(self->a.t_start);
+	EXPECT_GT(PROMPT_MS, took)
+		TH_LOG("F15: STREAMON took %.1f ms with a %s: the job waited in device_run or the ioctl, not in a fence callback",
+		       took, what);
+
+	expect_still_held(_metadata, self, what);
 	if (jobs >= 0)
 		EXPECT_EQ(jobs, read_stat("jobs"))
 			TH_LOG("F15: device_run ran for a job waiting for a %s", what);
@@ -1458,32 +1506,14 @@ static void dependency_holds_job(struct __test_metadata *_metadata,
 				 uint32_t flags)
 {
 	const char *what = dep_name(where, flags);
-	struct m2m_buf_state st;
 	double waited;
-	long bad;
-	int ret;
 
 	OPEN_WITH_DEPENDENCY(where, flags);
 	expect_job_held(_metadata, self, read_stat("jobs"), what);
-
-	ret = sw_sync_rescue_cancel(self->rescue);
-	self->rescue = 0;
-	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
-	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
-	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS);
-	ASSERT_EQ(0, ret) TH_LOG("F15: the job did not run once the %s signalled: %s",
-				 what, m2m_strerror());
-	waited = ms_since(self->a.t_start);
-	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
-		TH_LOG("F15: the job held by a %s ended in error", what);
+	waited = release_held_job(_metadata, self, what);
 	EXPECT_LE(HOLD_MS * 0.9, waited)
 		TH_LOG("F15: the job was done %.1f ms after STREAMON, before the fence signalled",
 		       waited);
-	bad = frame_errors(&self->a, st.sequence);
-	EXPECT_EQ(0, bad)
-		TH_LOG("F15: %ld bytes of the frame written after the wait are wrong", bad);
-	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
-		TH_LOG("%s", m2m_strerror());
 }
 
 /*
@@ -1533,6 +1563,52 @@ TEST_F(fence, kill_switch_leaves_open_queue_alone)
 		TH_LOG("F12: no producer fence pending during the job: %s", m2m_strerror());
 	ASSERT_EQ(0, m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, JOB_TIMEOUT_MS))
 		TH_LOG("%s", m2m_strerror());
+}
+
+/*
+ * F15: the last look at other users' fences and the publication of the
+ * producer fence are one step. Context a's job is queued behind a long job of
+ * context b; while b's job runs, a compositor takes a's CAPTURE buffer (a
+ * sw_sync READ fence). When the device comes to a's job, it must find that
+ * fence and not start the job until it signals.
+ */
+TEST_F(fence, reader_added_while_queued_holds_job)
+{
+	const char *what = "READ fence added to the CAPTURE buffer after the job was queued";
+	struct m2m_buf_state st;
+	int deferred, ret;
+	double added;
+
+	OPEN_TIMELINE();
+	ret = job_open(&self->b, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = job_open(&self->a, 0, HOLD_JOB_MS, JOB_DONE);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	deferred = read_stat("deferred");
+
+	/* STREAMON runs b's job at once; a's job is queued behind it */
+	ASSERT_EQ(0, job_start(&self->b, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(1, dmabuf_pending_fences(self->b.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("b's job is not running: %s", m2m_strerror());
+	ASSERT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("a's job started before b's ended: %s", m2m_strerror());
+
+	ASSERT_EQ(0, add_dependency(self->a.dmabuf[0], self->timeline, DMA_BUF_SYNC_READ))
+		TH_LOG("%s", m2m_strerror());
+	added = ms_since(self->b.t_start);
+	ASSERT_GT(JOB_MS / 2, added)
+		TH_LOG("the fence was added %.1f ms into b's job of %d ms: too late to test anything",
+		       added, JOB_MS);
+
+	ASSERT_EQ(0, m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+	expect_still_held(_metadata, self, what);
+	if (deferred >= 0)
+		EXPECT_EQ(deferred + 1, read_stat("deferred"))
+			TH_LOG("F15: publication did not put the job back once");
+	release_held_job(_metadata, self, what);
 }
 
 /* F15: another producer still writing the CAPTURE buffer holds the job too. */
@@ -1788,19 +1864,13 @@ TEST_F(fence, close_while_waiting_returns_at_once)
 TEST_F(fence, killed_while_waiting)
 {
 	const char *what = dep_name(DEP_CAPTURE, DMA_BUF_SYNC_READ);
-	int pipefd[2], msg[2], child_fd, dmabuf, jobs, ret;
+	int pipefd[2], msg[2], child_fd, dmabuf, jobs;
 	long written;
 	double took;
 	uint64_t t0;
 	pid_t pid;
 
-	ret = sw_sync_timeline_open();
-	if (ret == -ENOENT)
-		SKIP(return, "%s", m2m_strerror());
-	ASSERT_LE(0, ret) TH_LOG("%s", m2m_strerror());
-	self->timeline = ret;
-	self->rescue = sw_sync_rescue(self->timeline, 1, RESCUE_MS);
-	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());
+	OPEN_TIMELINE();
 	jobs = read_stat("jobs");
 
 	ASSERT_EQ(0, pipe(pipefd));

@@ -28,7 +28,7 @@ T=/sys/kernel/tracing
 [ -d $T/events ] || mount -t tracefs nodev $T
 if [ -w $T/function_profile_enabled ]; then
 	: > $T/set_ftrace_filter
-	for f in vb2_buffer_publish_fence vb2_publish_fence vb2_lock_resvs \
+	for f in vb2_buffers_publish_fences vb2_publish_fences vb2_lock_resvs \
 		 ww_mutex_lock ww_mutex_unlock dma_resv_reserve_fences \
 		 dma_fence_init64 dma_resv_add_fence vb2_buffer_done \
 		 vb2_producer_fence_signal dma_fence_signal dma_fence_put \

@@ -2,7 +2,7 @@
 # Guest plan of its own boot (lockdep reports once per boot, then turns off):
 # a job whose device_run allocates with GFP_KERNEL right after publishing its
 # fence, before it starts the "hardware". The signalling critical section that
-# vb2_buffer_publish_fence() opens must make lockdep report it (CONTRACT.md
+# vb2_buffers_publish_fences() opens must make lockdep report it (CONTRACT.md
 # F9).  The host checks dmesg for the report.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
 
