@@ -41,10 +41,11 @@ if ! SEND_IDENTITY=$ident SEND_REVIEWED=yes "$VMTEST_DIR/send-prep.sh" "$tmp/out
 	>"$tmp/send.log" 2>&1; then
 	tail -n 30 "$tmp/send.log" | diag; rc=1
 else
+	swsync=("$tmp"/out/vb2-sw-sync-fix/*.eml)
 	fixes=("$tmp"/out/vb2-mem2mem-fixes/*.eml)
 	series=("$tmp"/out/vb2-producer-fences/*.eml)
 	rkvdec=("$tmp"/out/vb2-rkvdec-fences/*.eml)
-	want_series=$(($(series_patches | grep -vc -e '/fixes/' -e '/rkvdec/') + 1))
+	want_series=$(($(series_patches | grep -vc -e '/sw_sync/' -e '/fixes/' -e '/rkvdec/') + 1))
 	[ ${#series[@]} -eq "$want_series" ] ||
 		{ echo "#   ${#series[@]} messages for the series, wanted $want_series"; rc=1; }
 	# The follow-up: one patch, whose message carries its cover letter.
@@ -52,13 +53,16 @@ else
 	want_rkvdec=$((n_rkvdec > 1 ? n_rkvdec + 1 : n_rkvdec))
 	[ -f "${rkvdec[0]}" ] && [ ${#rkvdec[@]} -eq "$want_rkvdec" ] ||
 		{ echo "#   ${#rkvdec[@]} messages for the rkvdec follow-up, wanted $want_rkvdec"; rc=1; }
+	# The sw_sync fix alone, for dma-buf: one message, not the media list.
+	[ -f "${swsync[0]}" ] && [ ${#swsync[@]} -eq 1 ] ||
+		{ echo "#   ${#swsync[@]} messages for the sw_sync fix, wanted 1"; rc=1; }
 	# The fixes: one message a patch, and a cover letter once there are two.
 	n_fixes=$(series_patches | grep -c '/fixes/')
 	want_fixes=$((n_fixes > 1 ? n_fixes + 1 : n_fixes))
 	[ -f "${fixes[0]}" ] || { echo "#   no message for the fixes"; rc=1; }
 	[ ! -f "${fixes[0]}" ] || [ ${#fixes[@]} -eq "$want_fixes" ] ||
 		{ echo "#   ${#fixes[@]} messages for the fixes, wanted $want_fixes"; rc=1; }
-	for m in "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
+	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q "^From: $ident" "$m" || { echo "#   $n: not from $ident"; rc=1; }
@@ -85,20 +89,25 @@ else
 			grep -q '^Cc: .*linux-media@vger.kernel.org' "$m" ||
 			{ echo "#   $n: linux-media is not copied"; rc=1; }
 	done
-	# A fix outside media reaches that subsystem too: sw_sync's
-	# maintainer and list, as get_maintainer.pl names them.
-	if series_patches | grep '/fixes/' | xargs grep -l '^+++ b/drivers/dma-buf/sw_sync.c' >/dev/null; then
+	# The sw_sync fix reaches its own subsystem, as get_maintainer.pl
+	# names it, with a base-commit, and no media fix touches sw_sync.
+	if [ -f "${swsync[0]}" ]; then
+		grep -q '^base-commit: [0-9a-f]\{40\}$' "${swsync[0]}" ||
+			{ echo "#   ${swsync[0]##*/}: no base-commit"; rc=1; }
 		for addr in 'Sumit Semwal <sumit.semwal@linaro.org>' 'dri-devel@lists.freedesktop.org'; do
 			# The headers, unfolded: To and Cc lines whole.
 			awk '/^$/ { exit } /^[ \t]/ { h = h " " $0; next } { print h; h = $0 } END { print h }' \
-				"${fixes[0]}" | grep -E '^(To|Cc):' | grep -F "$addr" >/dev/null ||
-				{ echo "#   ${fixes[0]##*/}: $addr is not addressed, though a fix changes sw_sync"; rc=1; }
+				"${swsync[0]}" | grep -E '^(To|Cc):' | grep -F "$addr" >/dev/null ||
+				{ echo "#   ${swsync[0]##*/}: $addr is not addressed"; rc=1; }
 		done
+	fi
+	if series_patches | grep -v '/sw_sync/' | xargs grep -l '^+++ b/drivers/dma-buf/sw_sync.c' >/dev/null; then
+		echo "#   a patch outside patches/sw_sync/ changes sw_sync: it goes to dma-buf on its own"; rc=1
 	fi
 	# checkpatch on what would be sent; the tree has no upstream history
 	# to look up the commit a Fixes: tag names.
 	patches_out=()
-	for m in "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
+	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
 		case $(basename "$m") in 0000-*) ;; *) [ -f "$m" ] && patches_out+=("$m") ;; esac
 	done
 	if ! (cd "$TREE" && scripts/checkpatch.pl --strict -q --ignore UNKNOWN_COMMIT_ID \
@@ -106,5 +115,5 @@ else
 		diag <"$tmp/checkpatch.log"; rc=1
 	fi
 fi
-tap "$tapfile" $rc "send: b4 prepares the fixes, the v4 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+tap "$tapfile" $rc "send: b4 prepares the sw_sync fix on its own for dma-buf, the fixes, the v4 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
 exit 0

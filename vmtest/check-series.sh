@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the series, patch by patch: the fixes it depends on
-# (patches/fixes/) first, then the series.  Patch k, applied with git am
+# (patches/sw_sync/, patches/fixes/) first, then the series.  Patch k, applied with git am
 # on top of patches 1..k-1 on vmtest-base, must
 #   - apply,
 #   - pass scripts/checkpatch.pl --strict with no error, warning or check,
@@ -84,7 +84,7 @@ spatch=$("$VMTEST_DIR/fetch-cocci.sh")
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/patches/fixes" "$tmp/patches/rkvdec"
+mkdir -p "$tmp/patches/sw_sync" "$tmp/patches/fixes" "$tmp/patches/rkvdec"
 mapfile -t patches < <(series_patches)
 [ ${#patches[@]} -gt 0 ] || die "no patch in $PATCHES"
 for p in "${patches[@]}"; do
@@ -423,11 +423,11 @@ cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log:
 
 for p in "${patches[@]}"; do
 	# 0001 for the series, fixes-0001 for the fixes it depends on,
-	# rkvdec-0001 for the follow-up
+	# sw_sync-0001 for the sw_sync fix, rkvdec-0001 for the follow-up
 	id=$(basename "$p")
 	id=${id%%-*}
 	case $(basename "$(dirname "$p")") in
-	fixes | rkvdec) id=$(basename "$(dirname "$p")")-$id ;;
+	sw_sync | fixes | rkvdec) id=$(basename "$(dirname "$p")")-$id ;;
 	esac
 	rc=0
 	"$VMTEST_DIR/apply-series.sh" "$st" HEAD "$p" 2>"$logs/$id-apply.log" || rc=1

@@ -35,11 +35,12 @@ tree_kernelversion() {
 		/^SUBLEVEL/ {s=$2; print v "." p "." s; exit}' "$1/Makefile"
 }
 
-# The patches of the series in order, without the cover letters: the fixes
-# it depends on, the series, then the follow-up for rkvdec.
+# The patches of the series in order, without the cover letters: the
+# sw_sync fix its tests need (sent to dma-buf on its own), the fixes it
+# depends on, the series, then the follow-up for rkvdec.
 series_patches() {
 	local d
-	for d in "$PATCHES/fixes" "$PATCHES" "$PATCHES/rkvdec"; do
+	for d in "$PATCHES/sw_sync" "$PATCHES/fixes" "$PATCHES" "$PATCHES/rkvdec"; do
 		find "$d" -maxdepth 1 -name '*.patch' ! -name '0000-*' 2>/dev/null | sort
 	done
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Prepare patches/fixes/, patches/ and patches/rkvdec/ for sending with b4, as their sender.
+# Prepare patches/sw_sync/, patches/fixes/, patches/ and patches/rkvdec/ for sending with b4, as their sender.
 #
 # usage: send-prep.sh [OUTDIR]     (make send-prep [SEND_TREE=...] [SEND_BASE=...])
 #
 # In SEND_TREE, a kernel git tree of the sender's (default: a scratch clone of
-# the harness's tree, a rehearsal), it makes two b4 branches on SEND_BASE
-# (default: the tag v<base version> if the tree has it, else vmtest-base):
+# the harness's tree, a rehearsal), it makes four b4 branches, the first two
+# on SEND_BASE (default: the tag v<base version> if the tree has it, else
+# vmtest-base):
+#   b4/vb2-sw-sync-fix        patches/sw_sync/, for the dma-buf maintainers
 #   b4/vb2-mem2mem-fixes      patches/fixes/, its cover letter
 #   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v4
 #   b4/vb2-rkvdec-fences      patches/rkvdec/ on top of that, its cover letter
@@ -160,6 +162,7 @@ prepare() {
 	say "$branch: $(find "$out/$branch" -name '*.eml' | wc -l) message(s) in $out/$branch"
 }
 
+prepare vb2-sw-sync-fix "$base" 1 "$PATCHES/sw_sync"
 prepare vb2-mem2mem-fixes "$base" 1 "$PATCHES/fixes"
 fixes_tip=$(git_s rev-parse HEAD)
 prepare vb2-producer-fences "$fixes_tip" "$series_version" "$PATCHES"
@@ -174,8 +177,9 @@ Before sending, in $tree:
     Fixes: tag names, and says so;
   - the series names the fixes as its prerequisite; its base-commit is the
     fix's commit in your tree until the fix is merged: send the fixes first;
-    the rkvdec follow-up names the series likewise: send it last.
-Then send each branch: git checkout b4/vb2-mem2mem-fixes && b4 send
-(then b4/vb2-producer-fences and b4/vb2-rkvdec-fences), with b4 set up to
-sign (patatt) and send.
+    the rkvdec follow-up names the series likewise: send it last;
+  - the sw_sync fix goes to the dma-buf maintainers on its own, whenever.
+Then send each branch: git checkout b4/vb2-sw-sync-fix && b4 send, and
+git checkout b4/vb2-mem2mem-fixes && b4 send (then b4/vb2-producer-fences
+and b4/vb2-rkvdec-fences), with b4 set up to sign (patatt) and send.
 EOF

@@ -2162,7 +2162,7 @@ TEST_F(fence, suspend_while_closing_mid_job)
  * signalled with an error and the callback drops the first fence's last
  * reference, while sw_sync still holds the timeline lock that the release
  * takes. Without "dma-buf: sw_sync: Do not release a point under the
- * timeline lock" (patches/fixes/0005), the CPU spins on that lock for
+ * timeline lock" (patches/sw_sync/), the CPU spins on that lock for
  * good, and lockdep reports recursive locking. fence_stress found it.
  */
 TEST(timeline_closed_under_dma_buf_poller)

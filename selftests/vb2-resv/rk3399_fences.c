@@ -79,6 +79,12 @@ FIXTURE(rk3399) {
 	int cap_dmabuf;		/* EXPBUF of CAPTURE buffer 0, plane 0 */
 	char model[160];	/* the model's directory of this block, or "" */
 	uint8_t pattern;
+	/* a second context, set up like the first, for the tests that need one */
+	struct m2m_dev dev2;
+	int media2;
+	int cap_dmabuf2;
+	int timeline;		/* sw_sync timeline, or -1 */
+	pid_t rescue;		/* its rescue, or 0 */
 };
 
 /* A stateless decoder's controls of one frame, set in request @req. */
@@ -364,21 +370,29 @@ static int set_h264_controls(int fd, int req, bool unused)
  * Queue CAPTURE buffer 0 (unless @output_only) and OUTPUT buffer 0, which
  * starts a job; for a stateless decoder, in a request with its controls.
  */
-static int queue_job(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(rk3399) *self,
-		     const FIXTURE_VARIANT(rk3399) *variant, bool output_only)
+static int queue_job_on(struct __test_metadata *_metadata,
+			struct m2m_dev *dev, int media,
+			const FIXTURE_VARIANT(rk3399) *variant, bool output_only)
 {
 	int ret;
 
 	if (!output_only) {
-		ret = m2m_qbuf(&self->dev, &self->dev.cap, 0);
+		ret = m2m_qbuf(dev, &dev->cap, 0);
 		if (ret)
 			return ret;
 	}
 	if (!variant->request)
-		return m2m_qbuf(&self->dev, &self->dev.out, 0);
-	return queue_in_request(_metadata, &self->dev, self->media, 0,
-				variant->request, false);
+		return m2m_qbuf(dev, &dev->out, 0);
+	return queue_in_request(_metadata, dev, media, 0, variant->request,
+				false);
+}
+
+static int queue_job(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(rk3399) *self,
+		     const FIXTURE_VARIANT(rk3399) *variant, bool output_only)
+{
+	return queue_job_on(_metadata, &self->dev, self->media, variant,
+			    output_only);
 }
 
 /* Dequeue both buffers of the job; returns the CAPTURE buffer's flags. */
@@ -433,30 +447,121 @@ static bool wait_job_started(FIXTURE_DATA(rk3399) *self, int n, int timeout_ms)
 	return wait_model_count(self, "jobs", n, timeout_ms);
 }
 
+/*
+ * Bytes of CAPTURE buffer 0 of @dev (exported as @dmabuf) that hold
+ * @pattern, read by the CPU.
+ */
+static size_t pattern_bytes_of(struct m2m_dev *dev, int dmabuf, uint8_t pattern)
+{
+	size_t len = dev->cap.bufs[0].length[0], n = 0, i;
+	const uint8_t *p = dev->cap.bufs[0].map[0];
+
+	if (dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ))
+		return 0;
+	for (i = 0; i < len; i++)
+		n += p[i] == pattern;
+	dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return n;
+}
+
 /* Bytes of the CAPTURE buffer that hold the model's pattern, read by the CPU. */
 static size_t pattern_bytes(FIXTURE_DATA(rk3399) *self)
 {
-	size_t len = self->dev.cap.bufs[0].length[0], n = 0, i;
-	const uint8_t *p = self->dev.cap.bufs[0].map[0];
+	return pattern_bytes_of(&self->dev, self->cap_dmabuf, self->pattern);
+}
 
-	if (dmabuf_sync(self->cap_dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ))
-		return 0;
-	for (i = 0; i < len; i++)
-		n += p[i] == self->pattern;
-	dmabuf_sync(self->cap_dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
-	return n;
+/*
+ * Set up a context of the block on @dev: formats (and a stateless decoder's
+ * stream controls), one buffer per queue, both queues streaming, CAPTURE
+ * buffer 0 exported into *@cap_dmabuf and filled with anything but @pattern;
+ * *@media is the media device for requests. Returns 0 or a negative errno,
+ * having logged what failed.
+ */
+static int open_context(struct __test_metadata *_metadata, struct m2m_dev *dev,
+			int *media, int *cap_dmabuf, uint8_t pattern,
+			const FIXTURE_VARIANT(rk3399) *variant)
+{
+	int ret;
+
+	if (variant->encoder) {
+		ret = m2m_set_encoder_formats(dev, variant->out_fourcc,
+					      variant->cap_fourcc, WIDTH, HEIGHT);
+	} else if (variant->stream_controls) {
+		ret = m2m_set_format(dev, &dev->out, variant->out_fourcc,
+				     WIDTH, HEIGHT);
+		if (!ret) {
+			ret = variant->stream_controls(dev->fd);
+			if (ret) {
+				TH_LOG("the stream's controls: %s", strerror(-ret));
+				return ret;
+			}
+			ret = m2m_set_format(dev, &dev->cap, variant->cap_fourcc,
+					     WIDTH, HEIGHT);
+		}
+	} else {
+		ret = m2m_set_formats(dev, variant->out_fourcc,
+				      variant->cap_fourcc, WIDTH, HEIGHT);
+	}
+	if (ret)
+		goto err;
+	if (dev->cap.fourcc != variant->cap_fourcc) {
+		TH_LOG("CAPTURE format %.4s, not %.4s", (char *)&dev->cap.fourcc,
+		       (const char *)&variant->cap_fourcc);
+		return -EINVAL;
+	}
+
+	if (variant->request) {
+		*media = open_media(dev->fd);
+		if (*media < 0) {
+			TH_LOG("no media device of %s", dev->path);
+			return -ENODEV;
+		}
+	}
+
+	ret = m2m_reqbufs(dev, &dev->out, 1);
+	if (!ret)
+		ret = m2m_reqbufs(dev, &dev->cap, 1);
+	if (ret)
+		goto err;
+	/* OUTPUT: a frame, or (decoder) a "slice" the model does not parse */
+	memset(dev->out.bufs[0].map[0], 0x80, dev->out.bufs[0].length[0]);
+	dev->out.bufs[0].bytesused[0] = variant->request ? 1024 :
+					dev->out.sizeimage[0];
+	if (dev->out.num_planes > 1)
+		dev->out.bufs[0].bytesused[1] = dev->out.sizeimage[1];
+	ret = m2m_streamon(dev, &dev->out);
+	if (!ret)
+		ret = m2m_streamon(dev, &dev->cap);
+	if (ret)
+		goto err;
+
+	*cap_dmabuf = m2m_expbuf(dev, &dev->cap, 0, 0, O_RDWR | O_CLOEXEC);
+	if (*cap_dmabuf < 0) {
+		ret = *cap_dmabuf;
+		goto err;
+	}
+	/* Nothing in the CAPTURE buffer looks like the model's output. */
+	memset(dev->cap.bufs[0].map[0], (uint8_t)~pattern,
+	       dev->cap.bufs[0].length[0]);
+	return 0;
+err:
+	TH_LOG("%s", m2m_strerror());
+	return ret;
 }
 
 FIXTURE_SETUP(rk3399)
 {
 	const char *driver = variant->driver;
-	struct m2m_dev *dev = &self->dev;
 	char path[160];
 	int ret;
 
 	self->media = -1;
 	self->cap_dmabuf = -1;
-	ret = m2m_open_card(dev, driver, variant->card);
+	self->dev2.fd = -1;
+	self->media2 = -1;
+	self->cap_dmabuf2 = -1;
+	self->timeline = -1;
+	ret = m2m_open_card(&self->dev, driver, variant->card);
 	if (ret == -ENOENT)
 		SKIP(return, "no %s%s%s device: on the board modprobe %s, in a VM also vb2-resv-rk3399-model",
 		     driver, variant->card ? " " : "",
@@ -473,46 +578,8 @@ FIXTURE_SETUP(rk3399)
 		ASSERT_EQ(0, model_set(self, "pattern", self->pattern));
 	}
 
-	if (variant->encoder) {
-		ret = m2m_set_encoder_formats(dev, variant->out_fourcc,
-					      variant->cap_fourcc, WIDTH, HEIGHT);
-	} else if (variant->stream_controls) {
-		ret = m2m_set_format(dev, &dev->out, variant->out_fourcc,
-				     WIDTH, HEIGHT);
-		ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-		ret = variant->stream_controls(dev->fd);
-		ASSERT_EQ(0, ret) TH_LOG("the stream's controls: %s",
-					 strerror(-ret));
-		ret = m2m_set_format(dev, &dev->cap, variant->cap_fourcc,
-				     WIDTH, HEIGHT);
-	} else {
-		ret = m2m_set_formats(dev, variant->out_fourcc,
-				      variant->cap_fourcc, WIDTH, HEIGHT);
-	}
-	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(variant->cap_fourcc, dev->cap.fourcc);
-
-	if (variant->request) {
-		self->media = open_media(dev->fd);
-		ASSERT_LE(0, self->media) TH_LOG("no media device of %s", dev->path);
-	}
-
-	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->out, 1)) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, m2m_reqbufs(dev, &dev->cap, 1)) TH_LOG("%s", m2m_strerror());
-	/* OUTPUT: a frame, or (decoder) a "slice" the model does not parse */
-	memset(dev->out.bufs[0].map[0], 0x80, dev->out.bufs[0].length[0]);
-	dev->out.bufs[0].bytesused[0] = variant->request ? 1024 :
-					dev->out.sizeimage[0];
-	if (dev->out.num_planes > 1)
-		dev->out.bufs[0].bytesused[1] = dev->out.sizeimage[1];
-	ASSERT_EQ(0, m2m_streamon(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
-	ASSERT_EQ(0, m2m_streamon(dev, &dev->cap)) TH_LOG("%s", m2m_strerror());
-
-	self->cap_dmabuf = m2m_expbuf(dev, &dev->cap, 0, 0, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->cap_dmabuf) TH_LOG("%s", m2m_strerror());
-	/* Nothing in the CAPTURE buffer looks like the model's output. */
-	memset(dev->cap.bufs[0].map[0], (uint8_t)~self->pattern,
-	       dev->cap.bufs[0].length[0]);
+	ASSERT_EQ(0, open_context(_metadata, &self->dev, &self->media,
+				  &self->cap_dmabuf, self->pattern, variant));
 }
 
 /*
@@ -546,6 +613,15 @@ FIXTURE_TEARDOWN(rk3399)
 			model_set(self, "isr_hook", 0);
 		}
 	}
+	/* The rescue first: closing the timeline signals what it left. */
+	sw_sync_rescue_cancel(self->rescue);
+	if (self->timeline >= 0)
+		close(self->timeline);
+	if (self->cap_dmabuf2 >= 0)
+		close(self->cap_dmabuf2);
+	if (self->media2 >= 0)
+		close(self->media2);
+	m2m_close(&self->dev2);
 	if (self->cap_dmabuf >= 0)
 		close(self->cap_dmabuf);
 	if (self->media >= 0)
@@ -881,6 +957,91 @@ static int video_platform_device(int fd, char *name, size_t len)
 	base = strrchr(target, '/');
 	snprintf(name, len, "%s", base ? base + 1 : target);
 	return 0;
+}
+
+/* How long a deferred job is watched not to run */
+#define HOLD_MS		500
+
+/*
+ * F15: the last look at other users' fences and the publication are one
+ * step, in the driver's device_run. A second context's job is queued behind
+ * a slow job of the first; while the block runs that one, a compositor
+ * takes the second context's CAPTURE buffer (a sw_sync READ fence). When the
+ * driver comes to the second job, publication finds the fence: the driver
+ * does not start the block, gives its clocks and runtime PM back and defers
+ * the job, which runs once the fence has signalled. The first context then
+ * runs another job: the device was left as it should be.
+ */
+TEST_F(rk3399, reader_added_while_queued_holds_job)
+{
+	int ret, held, jobs, flags, sync_fd;
+	struct m2m_buf_state st;
+
+	NEED_MODEL();
+	ret = sw_sync_timeline_open();
+	if (ret == -ENOENT)
+		SKIP(return, "%s", m2m_strerror());
+	ASSERT_LE(0, ret) TH_LOG("%s", m2m_strerror());
+	self->timeline = ret;
+	self->rescue = sw_sync_rescue(self->timeline, 1, SLOW_JOB_MS + SLACK_MS + HOLD_MS);
+	ASSERT_LT(0, self->rescue) TH_LOG("%s", m2m_strerror());
+
+	ASSERT_EQ(0, m2m_open_card(&self->dev2, variant->driver, variant->card))
+		TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, open_context(_metadata, &self->dev2, &self->media2,
+				  &self->cap_dmabuf2, self->pattern, variant));
+
+	ASSERT_EQ(0, model_set(self, "latency_ms", SLOW_JOB_MS));
+	jobs = model_get(self, "jobs");
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000))
+		TH_LOG("the %s never started the first job", variant->block);
+	ASSERT_EQ(0, queue_job_on(_metadata, &self->dev2, self->media2, variant, false));
+	ASSERT_EQ(0, dmabuf_pending_fences(self->cap_dmabuf2, FENCE_DRIVER))
+		TH_LOG("the second job started while the first runs: %s", m2m_strerror());
+
+	sync_fd = sw_sync_fence(self->timeline, 1);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ret = dmabuf_import_sync_file(self->cap_dmabuf2, sync_fd, DMA_BUF_SYNC_READ);
+	close(sync_fd);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, poll_fd(self->cap_dmabuf, POLLIN, 0))
+		TH_LOG("the first job ended before the fence was added: too late to test anything");
+
+	flags = finish_job(_metadata, self, SLOW_JOB_MS + SLACK_MS);
+	ASSERT_LE(0, flags);
+	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+	ASSERT_EQ(0, model_set(self, "latency_ms", 0));
+
+	held = m2m_dqbuf(&self->dev2, &self->dev2.cap, &st, HOLD_MS);
+	EXPECT_EQ(-ETIMEDOUT, held)
+		TH_LOG("F15: the second job ran despite a READ fence added to its CAPTURE buffer after it was queued");
+	EXPECT_EQ(jobs + 1, model_get(self, "jobs"))
+		TH_LOG("F15: the driver started the %s for the second job", variant->block);
+	EXPECT_EQ(0, dmabuf_pending_fences(self->cap_dmabuf2, FENCE_DRIVER))
+		TH_LOG("F15: a producer fence was published for the deferred job");
+
+	ret = sw_sync_rescue_cancel(self->rescue);
+	self->rescue = 0;
+	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence");
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	if (held == -ETIMEDOUT) {
+		ASSERT_EQ(0, m2m_dqbuf(&self->dev2, &self->dev2.cap, &st, 5000))
+			TH_LOG("F15: the deferred job did not run once the fence signalled: %s",
+			       m2m_strerror());
+		EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
+		EXPECT_LE(MIN_PATTERN, pattern_bytes_of(&self->dev2, self->cap_dmabuf2,
+							self->pattern))
+			TH_LOG("the deferred job's frame is not in its buffer");
+		ASSERT_EQ(0, m2m_dqbuf(&self->dev2, &self->dev2.out, &st, 2000))
+			TH_LOG("%s", m2m_strerror());
+	}
+
+	/* The block, its clocks and runtime PM are as a job left them */
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	flags = finish_job(_metadata, self, 5000);
+	ASSERT_LE(0, flags);
+	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
 }
 
 #define RGA_DRIVER_DIR	"/sys/bus/platform/drivers/rockchip-rga"
