@@ -3,7 +3,7 @@
 #   make          build the patched kernel and show what a dma-buf consumer sees
 #   make check    the whole suite in a VM; ends with 'N passed, N failed'
 #
-# Variables: KSRC=/path/to/linux-7.2.y (default: fetch Debian's linux-source-7.2),
+# Variables: KSRC=/path/to/linux-7.3.y (default: fetch Debian's linux-source-7.3),
 # CACHE=dir for sources and builds (default ~/.cache/vb2-resv), JOBS=parallel jobs.
 
 export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY SEND_REVIEWED STRESS_SECONDS STRESS_SEED
