@@ -969,13 +969,17 @@ static int video_platform_device(int fd, char *name, size_t len)
  * takes the second context's CAPTURE buffer (a sw_sync READ fence). When the
  * driver comes to the second job, publication finds the fence: the driver
  * does not start the block, gives its clocks and runtime PM back and defers
- * the job, which runs once the fence has signalled. The first context then
- * runs another job: the device was left as it should be.
+ * the job, which runs once the fence has signalled, or is cancelled when its
+ * file is closed (@cancel) without waiting for the fence. The first context
+ * then runs another job: the device was left as it should be.
  */
-TEST_F(rk3399, reader_added_while_queued_holds_job)
+static void deferred_job(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(rk3399) *self,
+			 const FIXTURE_VARIANT(rk3399) *variant, bool cancel)
 {
 	int ret, held, jobs, flags, sync_fd;
 	struct m2m_buf_state st;
+	uint64_t t0;
 
 	NEED_MODEL();
 	ret = sw_sync_timeline_open();
@@ -1021,11 +1025,22 @@ TEST_F(rk3399, reader_added_while_queued_holds_job)
 	EXPECT_EQ(0, dmabuf_pending_fences(self->cap_dmabuf2, FENCE_DRIVER))
 		TH_LOG("F15: a producer fence was published for the deferred job");
 
+	if (cancel) {
+		/* The deferred job's request, if any, is completed once */
+		t0 = now_us();
+		if (self->cap_dmabuf2 >= 0)
+			close(self->cap_dmabuf2);
+		self->cap_dmabuf2 = -1;
+		m2m_close(&self->dev2);
+		EXPECT_GT(1000.0, (now_us() - t0) / 1000.0)
+			TH_LOG("F15: closing the file of a deferred job waited for the fence");
+	}
+
 	ret = sw_sync_rescue_cancel(self->rescue);
 	self->rescue = 0;
 	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence");
 	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
-	if (held == -ETIMEDOUT) {
+	if (held == -ETIMEDOUT && !cancel) {
 		ASSERT_EQ(0, m2m_dqbuf(&self->dev2, &self->dev2.cap, &st, 5000))
 			TH_LOG("F15: the deferred job did not run once the fence signalled: %s",
 			       m2m_strerror());
@@ -1042,6 +1057,17 @@ TEST_F(rk3399, reader_added_while_queued_holds_job)
 	flags = finish_job(_metadata, self, 5000);
 	ASSERT_LE(0, flags);
 	EXPECT_FALSE(flags & V4L2_BUF_FLAG_ERROR);
+}
+
+TEST_F(rk3399, reader_added_while_queued_holds_job)
+{
+	deferred_job(_metadata, self, variant, false);
+}
+
+/* F15: a deferred job is cancelled by closing its file, at once. */
+TEST_F(rk3399, close_while_deferred)
+{
+	deferred_job(_metadata, self, variant, true);
 }
 
 #define RGA_DRIVER_DIR	"/sys/bus/platform/drivers/rockchip-rga"
