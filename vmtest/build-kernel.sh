@@ -89,7 +89,7 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 	echo "$key" > "$unpatched/key"
 fi
 
-# rockchip-rga as patch 3 has it, but for its watchdog's wait for the
+# rockchip-rga as the series has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/); hantro-vpu as the series has it, but
 # for its two fixes in patches/fixes/ (the VDPU2 one reverted, the AV1 one
 # undone by vmtest/negative/) and opting in variants its watchdog cannot
@@ -116,7 +116,7 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 		drivers/media/platform/verisilicon \
 		drivers/media/platform/rockchip/rkvdec | tar -x -C "$negative"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_diff" ||
-		die "$neg_diff does not apply to the series' rga.c: update it with patch 3"
+		die "$neg_diff does not apply to the series' rga.c: update it with the rga patches"
 	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
 		die "$vdpu2_fix does not revert from the series' hantro"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_av1" ||

@@ -71,7 +71,7 @@ else
 		*/vb2-producer-fences/0000-*)
 			grep -q '^Subject: \[PATCH v4 0/' "$m" || { echo "#   $n: not the v4 cover letter"; rc=1; } ;;
 		*/vb2-mem2mem-fixes/0000-*)
-			grep -q "^Subject: \\[PATCH 0/$n_fixes\\]" "$m" ||
+			grep -Eq "^Subject: \\[PATCH 0+/$n_fixes\\]" "$m" ||
 				{ echo "#   $n: not the cover letter of the $n_fixes fixes"; rc=1; } ;;
 		*) grep -A1 '^Assisted-by: LLM' "$m" | grep -q "^Signed-off-by: $ident" ||
 			{ echo "#   $n: no Assisted-by trailer followed by the Signed-off-by of $ident"; rc=1; } ;;

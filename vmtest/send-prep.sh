@@ -140,8 +140,10 @@ prepare() {
 			{ git_s am --abort || true; die "$(basename "$p") does not apply to $from"; }
 	done
 	# The cover letter: its subject without the prefix, its text up to the
-	# shortlog that git format-patch wrote (b4 writes its own).
+	# shortlog that git format-patch wrote (b4 writes its own). A subject
+	# folded over two lines is unfolded.
 	awk '/^Subject: / { sub(/^Subject: \[[^]]*\] /, ""); subj = $0; next }
+	     subj != "" && !body && /^ / { subj = subj $0; next }
 	     subj != "" && !body && /^$/ { body = 1; print subj; print ""; next }
 	     body && /^[^ ].* \([0-9]+\):$/ { exit }
 	     body { print }' "$dir/0000-cover-letter.patch" >"$tmp/cover"

@@ -1566,6 +1566,44 @@ TEST_F(fence, kill_switch_leaves_open_queue_alone)
 }
 
 /*
+ * F3, for any queue: the exports of a plane share one reservation object,
+ * so another device's fence added through one export is seen through every
+ * other, made before or after. Checked on a queue set up with the kill
+ * switch off, which publishes nothing itself: the allocators do this for
+ * every MMAP plane, not only for queues with producer fences.
+ */
+TEST_F(fence, exports_share_one_reservation_object)
+{
+	int other, later, ret;
+
+	OPEN_TIMELINE();
+	SET_KILL_SWITCH(false);
+	ret = job_open(&self->a, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_FALSE(reports_fences(&self->a.dev.cap));
+	other = m2m_expbuf(&self->a.dev, &self->a.dev.cap, 0, 0, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, other) TH_LOG("%s", m2m_strerror());
+
+	ASSERT_EQ(0, add_dependency(self->a.dmabuf[0], self->timeline, DMA_BUF_SYNC_WRITE))
+		TH_LOG("%s", m2m_strerror());
+	later = m2m_expbuf(&self->a.dev, &self->a.dev.cap, 0, 0, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, later) TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(1, dmabuf_pending_fences(other, "sw_sync"))
+		TH_LOG("an export made before another device's fence was added through another export does not see it");
+	EXPECT_EQ(1, dmabuf_pending_fences(later, "sw_sync"))
+		TH_LOG("an export made after another device's fence was added through another export does not see it");
+	EXPECT_EQ(0, poll_fd(other, POLLIN, 0))
+		TH_LOG("the other export is readable while another device writes the buffer");
+
+	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
+	EXPECT_LT(0, poll_fd(other, POLLIN, JOB_TIMEOUT_MS) & POLLIN)
+		TH_LOG("the other export still waits once the fence signalled");
+	close(other);
+	close(later);
+}
+
+/*
  * F15: the last look at other users' fences and the publication of the
  * producer fence are one step. Context a's job is queued behind a long job of
  * context b; while b's job runs, a compositor takes a's CAPTURE buffer (a

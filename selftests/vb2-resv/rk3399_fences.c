@@ -1077,7 +1077,7 @@ TEST_F(rk3399, close_while_deferred)
  * its fence signals by the time remove() returns, and the files still open
  * are closed afterwards without using what the driver released (KASAN
  * watches their release). The driver then binds again and opens. For
- * rockchip-rga, whose remove() patch 3 and its prerequisite fix change.
+ * rockchip-rga, whose remove() two prerequisite patches change.
  */
 TEST_F(rk3399, unbind_mid_job_then_close)
 {

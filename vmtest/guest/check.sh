@@ -116,7 +116,7 @@ for v in hantro_jpeg_enc hantro_mpeg2_dec rga rkvdec_h264_dec; do
 done
 rmmod rockchip-vdec rockchip-rga hantro-vpu
 result $? "rmmod hantro-vpu, rockchip-rga and rockchip-vdec without their patches"
-# rockchip-rga as patch 3 has it, but for its watchdog's wait for the
+# rockchip-rga as the series has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/): the test of that wait must fail.
 insmod "$VMTEST_STAGE/negative/rockchip-rga.ko"
 result $? "insmod rockchip-rga without its watchdog's wait for the interrupt handler"

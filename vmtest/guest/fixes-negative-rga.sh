@@ -5,7 +5,7 @@
 # closing the node afterwards must make KASAN report the use after free that
 # the fix removes: v4l2_release() reading the v4l2_device embedded in the
 # devm-allocated data that remove() freed, before rga_release() uses it too;
-# the host checks dmesg. No job runs: without patch 3, remove()
+# the host checks dmesg. No job runs: without fixes/0010, remove()
 # would leave a running job unfinished and the close waiting for it.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
 
