@@ -149,6 +149,41 @@ diff -u <(cd "$REPO_DIR" && series_patches | sed "s|^$PATCHES/|patches/|") \
 	{ echo "#   PKGBUILD's _patches and patches/ differ (- patches/, + PKGBUILD):"; diag <"$scratch/d"; rc=1; }
 tap "$tapfile" $rc "packaging: _patches is the series in patches/, in order"
 
+# --- 4b. What the README tells a user agrees with the PKGBUILD
+rc=0
+readme=$REPO_DIR/README.md
+pkgver=$(pkgbuild_var '"$pkgver"')
+names=$(pkgbuild_var '"${pkgname[@]}"' | sort)
+# The base: the Debian version pinned in vmtest/base-version and the PKGBUILD.
+[ "$(pkgbuild_var '"$_debver"')" = "$BASE_VERSION" ] ||
+	{ echo "#   PKGBUILD's _debver is not vmtest/base-version's $BASE_VERSION"; rc=1; }
+[ "$pkgver" = "$BASE_KVER" ] ||
+	{ echo "#   PKGBUILD's pkgver $pkgver is not the base's $BASE_KVER"; rc=1; }
+grep -qF "\`$SRC_PKG\`, $BASE_VERSION" "$readme" ||
+	{ echo "#   README.md does not name the base as \`$SRC_PKG\`, $BASE_VERSION"; rc=1; }
+# No release pinned in what a user types or reads: pkgver-pkgrel described.
+grep -nE "${pkgver//./\\.}-[0-9]+(-fresnel|[^~.0-9]|$)" "$readme" | grep -vF "$BASE_VERSION" >"$scratch/d" &&
+	{ echo "#   README.md pins a release (pkgver-pkgrel changes with every build):"; diag <"$scratch/d"; rc=1; }
+# Package names: every pattern pacman -U installs and every name pacman -R
+# removes is a package the PKGBUILD builds, and -R removes them all.
+sed -n 's/.*\(linux-[a-z0-9-]*\)-\[0-9\]\*-aarch64\.pkg\.tar\.zst.*/\1/p' "$readme" | sort -u >"$scratch/u"
+comm -23 "$scratch/u" <(echo "$names") >"$scratch/d"
+[ -s "$scratch/u" ] && [ ! -s "$scratch/d" ] ||
+	{ echo "#   pacman -U in README.md installs nothing, or what the PKGBUILD does not build:"; diag <"$scratch/d"; rc=1; }
+awk '/pacman -R /,!/\\$/' "$readme" | tr ' \\' '\n\n' | grep -E '^linux-' | sort -u >"$scratch/r"
+diff -u <(echo "$names") "$scratch/r" >"$scratch/d" ||
+	{ echo "#   pacman -R in README.md and the PKGBUILD's pkgname differ (- PKGBUILD, + README):"; diag <"$scratch/d"; rc=1; }
+# The git am order is the order of the directories in _patches.
+diff -u <(pkgbuild_var '"${_patches[@]}"' | sed 's|/[^/]*$||' | uniq) \
+	<(sed -n 's|.*git am \$(ls \$R/\(patches[a-z_/]*\)/\*\.patch.*|\1|p' "$readme" | sed 's|/$||') >"$scratch/d" ||
+	{ echo "#   README.md's git am order is not _patches' (- PKGBUILD, + README):"; diag <"$scratch/d"; rc=1; }
+# The clause range the README cites is the contract's.
+last=$(grep -oE '^\*\*F[0-9]+' "$REPO_DIR/docs/CONTRACT.md" | tail -n 1 | tr -d '*')
+over=$(grep -oE '\bF[0-9]+\b' "$readme" | tr -d F | awk -v n="${last#F}" '$1 > n' | sort -un | tr '\n' ' ')
+grep -qF "clauses F1-$last" "$readme" && [ -z "$over" ] ||
+	{ echo "#   README.md does not cite docs/CONTRACT.md's clauses F1-$last, or cites clauses it lacks: $over"; rc=1; }
+tap "$tapfile" $rc "packaging: README.md agrees with the PKGBUILD: the base $BASE_VERSION, no pinned pkgver-pkgrel, the packages pacman -U and -R name, the git am order, the clauses F1-$last"
+
 # --- 5. prepare() for real
 # Checksums were checked above: skipped here, so that a stale one does not
 # hide whether the series applies and the config holds.
