@@ -37,7 +37,9 @@
  *                              this long, so that publication waits for it
  *                              while a signal arrives (F11 test only)
  *
- * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator),
+ * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator, for
+ * the contexts opened from then on: writable, so that the selftests cover
+ * all three without reloading the module),
  * watchdog_ms=, linger_ms= (a v4l2-mem2mem regression test),
  * count_signals= (the published and signalled counters), job_us= (jobs
  * that take microseconds, for the benchmark).
@@ -57,8 +59,11 @@
 #include <linux/dma-resv.h>
 #include <linux/ftrace.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include <media/v4l2-ctrls.h>
@@ -97,9 +102,38 @@ enum vrt_job_result {
 	VRT_JOB_HANG,
 };
 
-static char *mem = "vmalloc";
-module_param(mem, charp, 0444);
-MODULE_PARM_DESC(mem, "allocator: vmalloc (default), dma-contig or dma-sg");
+static const char * const vrt_mem_names[] = {
+	"vmalloc", "dma-contig", "dma-sg",
+};
+
+static const struct vb2_mem_ops * const vrt_mem_ops[] = {
+	&vb2_vmalloc_memops, &vb2_dma_contig_memops, &vb2_dma_sg_memops,
+};
+
+/* Index in vrt_mem_names of the allocator that a context gets at open. */
+static int vrt_mem;
+
+static int vrt_mem_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(vrt_mem_names, val);
+
+	if (i < 0)
+		return i;
+	WRITE_ONCE(vrt_mem, i);
+	return 0;
+}
+
+static int vrt_mem_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n", vrt_mem_names[READ_ONCE(vrt_mem)]);
+}
+
+static const struct kernel_param_ops vrt_mem_param_ops = {
+	.set = vrt_mem_set,
+	.get = vrt_mem_get,
+};
+module_param_cb(mem, &vrt_mem_param_ops, NULL, 0644);
+MODULE_PARM_DESC(mem, "allocator of the contexts opened from then on: vmalloc (default), dma-contig or dma-sg");
 
 static unsigned int latency_ms = 10;
 module_param(latency_ms, uint, 0644);
@@ -218,7 +252,6 @@ struct vrt_dev {
 	struct video_device vfd;
 	struct mutex dev_mutex;		/* serialises open/release */
 	struct v4l2_m2m_dev *m2m_dev;
-	const struct vb2_mem_ops *mem_ops;
 	struct dentry *debugfs;
 	struct vrt_ctx *running;	/* job in flight; cmpxchg() to finish it */
 	bool gone;			/* unbound: fail every job (F5) */
@@ -794,6 +827,7 @@ static const struct vb2_ops vrt_qops = {
 static int vrt_queue_init(void *priv, struct vb2_queue *src_vq,
 			  struct vb2_queue *dst_vq)
 {
+	const struct vb2_mem_ops *mem_ops = vrt_mem_ops[READ_ONCE(vrt_mem)];
 	struct vrt_ctx *ctx = priv;
 	struct vb2_queue *vq[] = { src_vq, dst_vq };
 	unsigned int i;
@@ -813,7 +847,7 @@ static int vrt_queue_init(void *priv, struct vb2_queue *src_vq,
 		vq[i]->drv_priv = ctx;
 		vq[i]->buf_struct_size = sizeof(struct vrt_buffer);
 		vq[i]->ops = &vrt_qops;
-		vq[i]->mem_ops = ctx->dev->mem_ops;
+		vq[i]->mem_ops = mem_ops;
 		vq[i]->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 		vq[i]->lock = &ctx->vb_mutex;
 		vq[i]->dev = ctx->dev->v4l2_dev.dev;
@@ -991,17 +1025,6 @@ static int vrt_probe(struct platform_device *pdev)
 	if (!dev)
 		return -ENOMEM;
 
-	if (!strcmp(mem, "vmalloc")) {
-		dev->mem_ops = &vb2_vmalloc_memops;
-	} else if (!strcmp(mem, "dma-contig")) {
-		dev->mem_ops = &vb2_dma_contig_memops;
-	} else if (!strcmp(mem, "dma-sg")) {
-		dev->mem_ops = &vb2_dma_sg_memops;
-	} else {
-		dev_err(&pdev->dev, "mem=%s: use vmalloc, dma-contig or dma-sg\n", mem);
-		ret = -EINVAL;
-		goto err_free;
-	}
 	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
 	if (ret)
 		goto err_free;
@@ -1032,7 +1055,8 @@ static int vrt_probe(struct platform_device *pdev)
 	debugfs_create_file_unsafe("suspended", 0644, dev->debugfs, dev,
 				   &vrt_suspended_fops);
 	v4l2_info(&dev->v4l2_dev, "%s, allocator %s, watchdog %u ms\n",
-		  video_device_node_name(&dev->vfd), mem, watchdog_ms);
+		  video_device_node_name(&dev->vfd),
+		  vrt_mem_names[READ_ONCE(vrt_mem)], watchdog_ms);
 	return 0;
 
 err_m2m:

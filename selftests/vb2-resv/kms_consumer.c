@@ -612,7 +612,9 @@ static double ms(uint64_t t, uint64_t t0)
 
 /*
  * F12: producer fences on or off for the queues set up from now on, unless
- * $VB2_RESV_KEEP_KILL_SWITCH is set or the kernel has no switch. *saved gets
+ * $VB2_RESV_KEEP_KILL_SWITCH is set, the kernel has no switch, or changing
+ * it was not asked for ($VB2_RESV_DESTRUCTIVE: every queue set up meanwhile,
+ * on any device, follows the switch). *saved gets
  * the value to restore (-1: nothing to restore). Returns the switch's value
  * for the next job: 1, 0, or -ENOENT for "no switch".
  */
@@ -622,7 +624,7 @@ static int set_kill_switch(int *saved, bool on)
 	int cur = read_bool_file(KILL_SWITCH);
 
 	*saved = -1;
-	if (cur < 0 || (keep && *keep && strcmp(keep, "0")))
+	if (cur < 0 || (keep && *keep && strcmp(keep, "0")) || !destructive_allowed())
 		return cur;
 	if (cur == on)
 		return cur;
@@ -773,8 +775,8 @@ static void flip_during_job(struct __test_metadata *_metadata,
 	if (self->fences == -ENOENT)
 		TH_LOG("no %s: a kernel without the series, no producer fence", KILL_SWITCH);
 	else if (self->fences != on)
-		TH_LOG("%s is %s, left as found (%s)", KILL_SWITCH,
-		       self->fences ? "Y" : "N", KEEP_SWITCH_ENV);
+		TH_LOG("%s is %s, left as found (%s, or no %s=1)", KILL_SWITCH,
+		       self->fences ? "Y" : "N", KEEP_SWITCH_ENV, DESTRUCTIVE_ENV);
 	/* The switch is read when a queue is set up: set up the job's anew. */
 	job_close(&self->j);
 	ASSERT_EQ(0, job_open(&self->j, V4L2_PIX_FMT_XRGB32, k->mode.hdisplay,
@@ -923,6 +925,7 @@ TEST_F(kms, flip_is_early_without_fence)
 {
 	struct flip r;
 
+	SKIP_UNLESS_DESTRUCTIVE("flips videobuf2_common.producer_fences");
 	flip_during_job(_metadata, self, false, &r);
 
 	EXPECT_NE(0, r.fence_status)

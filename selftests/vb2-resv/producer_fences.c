@@ -630,9 +630,15 @@ TEST_F(fence, hang_ends_by_watchdog_within_bound)
 	close(sync_fd);
 }
 
-/* Set the kill switch (F12) to @on; the teardown restores it. */
+/*
+ * Set the kill switch (F12) to @on; the teardown restores it. Only when
+ * asked: every queue set up meanwhile, on any device, follows it.
+ */
 #define SET_KILL_SWITCH(on) do {						\
-	int __on = read_bool_file(KILL_SWITCH);					\
+	int __on;								\
+										\
+	SKIP_UNLESS_DESTRUCTIVE("flips videobuf2_common.producer_fences");	\
+	__on = read_bool_file(KILL_SWITCH);					\
 										\
 	if (__on == -ENOENT)							\
 		SKIP(return, "no %s: a kernel without the series?", KILL_SWITCH); \
@@ -757,6 +763,7 @@ TEST_F(fence, fence_outlives_module)
 	size_t len;
 	FILE *f;
 
+	SKIP_UNLESS_DESTRUCTIVE("unloads and reloads the vb2-resv-test module");
 	f = fopen(MEM_PARAM, "r");
 	if (!f)
 		SKIP(return, "needs the vb2-resv-test module (%s)", MEM_PARAM);
@@ -898,6 +905,7 @@ TEST_F(fence, unbind_mid_job_signals_error)
 	int sync_fd;
 	uint64_t t0;
 
+	SKIP_UNLESS_DESTRUCTIVE("unbinds and rebinds the vb2-resv-test driver");
 	if (strcmp(driver_name(), DEFAULT_DRIVER) || access(PDRV_DIR "/unbind", W_OK))
 		SKIP(return, "needs the %s platform driver (%s)", DEFAULT_DRIVER, PDRV_DIR);
 	START_FENCED_JOB(2000, JOB_DONE, sync_fd);
@@ -1152,6 +1160,7 @@ TEST_F(fence, publish_failure_never_wedges_job)
 	uint8_t *dst, *src;
 	size_t i, bad = 0;
 
+	SKIP_UNLESS_DESTRUCTIVE("makes the kernel's slab allocations fail (failslab)");
 	if (access(FAILSLAB "/require-start", W_OK) || access(STATS, R_OK))
 		SKIP(return, "needs failslab with its stacktrace filter and %s", STATS);
 	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
@@ -1293,9 +1302,7 @@ static bool reports_fences(const struct m2m_queue *q)
 /*
  * F16: a queue that publishes producer fences says so. VIDIOC_REQBUFS and
  * VIDIOC_CREATE_BUFS report V4L2_BUF_CAP_PRODUCER_FENCES for the CAPTURE
- * queue, never for OUTPUT (which never publishes). A queue set up with the
- * kill switch off publishes nothing, so claims nothing (F12); one set up
- * with it on again claims it again.
+ * queue, never for OUTPUT (which never publishes).
  */
 TEST_F(fence, capability_reported)
 {
@@ -1323,10 +1330,19 @@ TEST_F(fence, capability_reported)
 	EXPECT_FALSE(reports_fences(out))
 		TH_LOG("F16: CREATE_BUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       out->caps);
+}
 
-	/* F12: the switch applies to the queues set up after it changed */
+/*
+ * F12, F16: a queue set up with the kill switch off publishes nothing, so
+ * claims nothing; one set up with it on again claims it again.
+ */
+TEST_F(fence, capability_follows_kill_switch)
+{
+	int ret;
+
 	SET_KILL_SWITCH(false);
 	ret = job_open(&self->b, 0, JOB_MS, -1);
+	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_FALSE(reports_fences(&self->b.dev.cap))
 		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",

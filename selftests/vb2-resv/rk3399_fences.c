@@ -1087,6 +1087,7 @@ TEST_F(rk3399, unbind_mid_job_then_close)
 	if (strcmp(variant->block, "rga"))
 		SKIP(return, "the series and its fixes change rockchip-rga's remove(), not %s's: rockchip-rga only",
 		     variant->driver);
+	SKIP_UNLESS_DESTRUCTIVE("unbinds and rebinds the rockchip-rga driver");
 	if (access(RGA_DRIVER_DIR "/unbind", W_OK))
 		SKIP(return, "cannot write " RGA_DRIVER_DIR "/unbind: run as root");
 	ASSERT_EQ(0, video_platform_device(self->dev.fd, name, sizeof(name)));

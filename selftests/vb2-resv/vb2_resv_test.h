@@ -73,4 +73,27 @@ static inline int open_timed_context(struct m2m_dev *dev, int job_ms)
 		     driver_name(), m2m_strerror());			\
 } while (0)
 
+/*
+ * Tests that change the system beyond the test device run only when asked,
+ * with VB2_RESV_DESTRUCTIVE=1 in the environment: those that unbind a
+ * driver, unload a module, make the kernel's allocations fail or flip
+ * videobuf2's producer_fences switch, which every queue set up meanwhile
+ * (a player's, too) follows. Otherwise the calling test ends with SKIP,
+ * saying what it would do and how to ask for it.
+ */
+#define DESTRUCTIVE_ENV		"VB2_RESV_DESTRUCTIVE"
+
+static inline int destructive_allowed(void)
+{
+	const char *d = getenv(DESTRUCTIVE_ENV);
+
+	return d && !strcmp(d, "1");
+}
+
+#define SKIP_UNLESS_DESTRUCTIVE(what) do {				\
+	if (!destructive_allowed())					\
+		SKIP(return, "%s: not by default, run with "		\
+		     DESTRUCTIVE_ENV "=1 to include it", (what));	\
+} while (0)
+
 #endif /* VB2_RESV_TEST_H */
