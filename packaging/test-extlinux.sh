@@ -431,6 +431,19 @@ same "$tmp/manjaro.conf" "$conf" || r=1
 said "$tmp/out" "warning: the $pkg entry just removed was the default (its 'MENU DEFAULT' line): u-boot will boot 'Manjaro ARM' instead; set DEFAULT in $conf to the LABEL to boot: 'Manjaro ARM'" || r=1
 tap "$tapfile" $r "extlinux: removing the entry DEFAULT names (or whose MENU DEFAULT made it the default) warns which entry u-boot boots instead and which LABELs DEFAULT can name"
 
+# The release add picks without KERNELRELEASE: the highest, pkgrel numerically.
+mods=$tmp/modules
+mkdir -p "$mods/7.2.13-9${pkg#linux}" "$mods/7.2.13-10${pkg#linux}" "$mods/7.2.9-12${pkg#linux}" "$mods/7.2.13-11-other"
+for d in "$mods"/*"${pkg#linux}"; do echo "$pkg" >"$d/pkgbase"; done
+echo linux-other >"$mods/7.2.13-11-other/pkgbase"
+fresh "$tmp/alarm.conf"
+EXTLINUX_MODULES=$mods run add "$pkg"
+r=0
+[ $rc -eq 0 ] || { show_out; r=1; }
+grep -q "MENU LABEL $pkg (7.2.13-10${pkg#linux})" "$conf" ||
+	{ echo "#   not the entry of 7.2.13-10${pkg#linux}:"; grep 'MENU LABEL' "$conf" | sed 's/^/#   /'; r=1; }
+tap "$tapfile" $r "extlinux: add without a release takes the highest of this package's modules directories, pkgrel compared as a number (-10 after -9)"
+
 # 16. Read-only /boot, for real: a tmpfs remounted read-only.
 # ro_boot SAMPLE: $ro is a read-only file system whose extlinux.conf is SAMPLE.
 ro_boot() {

@@ -130,11 +130,22 @@ rc=0
 pb=$(ls "$ex/$pkg"/usr/lib/modules/*/pkgbase) || die "no usr/lib/modules/*/pkgbase in $pkg"
 kver=$(basename "$(dirname "$pb")")
 image=$ex/$pkg/usr/lib/modules/$kver/vmlinuz
-size=$(stat -c %s "$image")
-# Stock RK3399 u-boot: kernel_addr_r 0x02080000, ramdisk_addr_r 0x06000000.
-window=$((0x06000000 - 0x02080000))
-[ "$size" -lt "$window" ] || rc=1
-echo "# Image $(awk -v s="$size" 'BEGIN { printf "%.1f MiB", s / 1048576 }') of the $(awk -v s="$window" 'BEGIN { printf "%.1f MiB", s / 1048576 }') between u-boot's kernel_addr_r and ramdisk_addr_r" | tee "$run/sizes.txt"
+# What booti needs: it moves the kernel to the next 2 MiB boundary above
+# kernel_addr_r (plus text_offset) and gives it the header's image_size, BSS
+# included, not the file's size; that must end below ramdisk_addr_r, where
+# extlinux has put the initramfs. Mainline u-boot's RK3399 layout
+# (rk3399_common.h; Tow-Boot's too): kernel_addr_r 0x02080000, ramdisk_addr_r
+# 0x06000000. Rockchip's 2017.09 vendor u-boot of older board images has less
+# room: there the initramfs must move up (docs/board.md).
+magic=$(od -An -t x1 -j 56 -N 4 "$image" | tr -d ' ')
+text_offset=$(od -An -t u8 -j 8 -N 8 "$image" | tr -d ' ')
+image_size=$(od -An -t u8 -j 16 -N 8 "$image" | tr -d ' ')
+[ "$magic" = 41524d64 ] || { echo "#   $image is not an arm64 Image (magic $magic)"; rc=1; }
+kernel_addr_r=$((0x02080000)) ramdisk_addr_r=$((0x06000000)) align=$((2 << 20))
+end=$(( (kernel_addr_r + align - 1) / align * align + text_offset + image_size ))
+[ "$image_size" -gt 0 ] && [ "$end" -le "$ramdisk_addr_r" ] || rc=1
+mib() { awk -v s="$1" 'BEGIN { printf "%.1f MiB", s / 1048576 }'; }
+echo "# Image: image_size $(mib "$image_size") (file $(mib "$(stat -c %s "$image")")); booti places it at 0x$(printf %x $((end - image_size))), ending at 0x$(printf %x "$end"), $(mib $((ramdisk_addr_r - end))) below mainline u-boot's ramdisk_addr_r 0x$(printf %x "$ramdisk_addr_r")" | tee "$run/sizes.txt"
 (cd "$ex/$pkg" && find boot -type f) | sort >"$run/boot.txt"
 grep -v "^boot/$pkg/dtbs/rockchip/[^/]*\.dtbo\?$" "$run/boot.txt" | diag | grep . && rc=1
 ndtb=$(grep -c '\.dtb$' "$run/boot.txt" || true)
@@ -144,7 +155,7 @@ grep -q "rockchip/rk3399-pinebook-pro.dtb$" "$run/boot.txt" || rc=1
 	echo "# modules: $(find "$ex/$pkg/usr/lib/modules" -name '*.ko*' | wc -l), $(du -sh "$ex/$pkg/usr/lib/modules" | cut -f1)"
 	for f in "${files[@]}"; do echo "# $(basename "$f"): $(du -h "$f" | cut -f1)"; done
 } | tee -a "$run/sizes.txt"
-tap "$tapfile" $rc "board: the Image fits u-boot's window, /boot holds only Rockchip device trees (pinebook-pro among them)"
+tap "$tapfile" $rc "board: the Image's image_size fits below mainline u-boot's ramdisk_addr_r once booti aligns it, /boot holds only Rockchip device trees (pinebook-pro among them)"
 
 # --- 3. pacman -U into a scratch aarch64 root; the hooks' work from the host
 root=$board/root
@@ -168,8 +179,8 @@ tap "$tapfile" $rc "board: pacman -U installs the four packages into an aarch64 
 
 rc=0
 depmod -b "$root/usr" "$kver" 2>"$run/depmod.log" || { diag <"$run/depmod.log"; rc=1; }
-grep -q 'extramodules/vb2-resv-test.ko' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
-grep -q 'hantro-vpu.ko' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
+grep -q 'extramodules/vb2-resv-test.ko.zst' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
+grep -q 'hantro-vpu.ko.zst' "$root/usr/lib/modules/$kver/modules.dep" || rc=1
 mkdir -p "$run/boot/extlinux"
 printf '%s\n' 'DEFAULT arch' 'MENU TITLE Boot' 'TIMEOUT 50' '' 'LABEL arch' '	LINUX /Image' \
 	'	INITRD /initramfs-linux.img' '	FDT /dtbs/rockchip/rk3399-pinebook-pro.dtb' \
