@@ -224,7 +224,17 @@ printf '%s\n' 'DEFAULT arch' 'MENU TITLE Boot' 'TIMEOUT 50' '' 'LABEL arch' '	LI
 EXTLINUX_CONF=$run/boot/extlinux/extlinux.conf EXTLINUX_MODULES=$root/usr/lib/modules \
 	"$root/usr/share/libalpm/scripts/$pkg-extlinux" add "$pkg" 2>"$run/extlinux.log" || rc=1
 grep -q "MENU LABEL $pkg ($kver)" "$run/boot/extlinux/extlinux.conf" || { diag <"$run/extlinux.log"; rc=1; }
-tap "$tapfile" $rc "board: what the hooks do: depmod finds the test module and hantro, the extlinux entry names $kver"
+tap "$tapfile" $rc "board: what the hooks do: depmod finds the test module and hantro (.ko.zst), the extlinux entry names $kver"
+
+# The board's own hardware: every enabled node of the Pinebook Pro's device
+# tree has a driver in the package, but those packaging/dt-undriven.txt
+# lists with a reason.
+rc=0
+dtb=$root/boot/$pkg/dtbs/rockchip/rk3399-pinebook-pro.dtb
+python3 "$VMTEST_DIR/dt-drivers.py" "$dtb" "$root/usr/lib/modules/$kver/vmlinuz" \
+	"$root/usr/lib/modules/$kver" "$REPO_DIR/packaging/dt-undriven.txt" >"$run/dt-drivers.txt" 2>&1 || rc=1
+grep -v '^allowed: ' "$run/dt-drivers.txt" | diag
+tap "$tapfile" $rc "board: every enabled node of rk3399-pinebook-pro.dts has a driver in the package (module alias, built-in alias or match table), but the allow-listed ones"
 
 # --- 4. Boot it: the installed root as the initramfs, the installed run_kselftest.sh as init's job
 say "building the guest's root from the installed packages"
