@@ -149,6 +149,24 @@ diff -u <(cd "$REPO_DIR" && series_patches | sed "s|^$PATCHES/|patches/|") \
 	{ echo "#   PKGBUILD's _patches and patches/ differ (- patches/, + PKGBUILD):"; diag <"$scratch/d"; rc=1; }
 tap "$tapfile" $rc "packaging: _patches is the series in patches/, in order"
 
+# --- 4a. What is built is what was tested: no packaged file changed since
+# the commit that last set pkgrel (a package of one pkgrel has one content)
+if git -C "$REPO_DIR" rev-parse --git-dir >/dev/null 2>&1 &&
+	bump=$(git -C "$REPO_DIR" log -1 --format=%H -G'^pkgrel=' -- PKGBUILD) && [ -n "$bump" ]; then
+	rc=0
+	# The working tree against that commit: what the package carries and
+	# what it is built from, not the cover letters nor the tests of the
+	# packaging itself.
+	git -C "$REPO_DIR" diff --name-only "$bump" -- PKGBUILD patches packaging kmod-vb2-resv-test \
+		selftests | grep -v -e '/0000-cover-letter\.patch$' -e '^packaging/test-' \
+		-e '^packaging/mkinitcpio-model\.sh$' -e '^packaging/dt-undriven\.txt$' >"$scratch/d"
+	[ ! -s "$scratch/d" ] ||
+		{ echo "#   changed since pkgrel was last set ($(git -C "$REPO_DIR" log -1 --format='%h %cs' "$bump")), without a bump:"; diag <"$scratch/d"; rc=1; }
+	tap "$tapfile" $rc "packaging: pkgrel $(pkgbuild_var '"$pkgrel"') was set after the last change to what the packages carry"
+else
+	tap "$tapfile" 0 "packaging: pkgrel was set after the last change to what the packages carry # SKIP not a git checkout: no history to compare with"
+fi
+
 # --- 4b. What the README tells a user agrees with the PKGBUILD
 rc=0
 readme=$REPO_DIR/README.md
