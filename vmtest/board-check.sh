@@ -71,14 +71,15 @@ chmod -R a+rX "$sysroot"
 # same tree (Debian's .deb), named as kernel.org names it, and makepkg
 # skips only its signature check (--skippgpcheck; the .sign is a stand-in).
 tarball=$board/src/linux-$BASE_KVER.tar.xz
-# retop OLD NEW: the tar archive on stdin with its top directory renamed, on
-# stdout (bsdtar's -s does not rename the entries of an @archive).
+# retop OLD NEW: the tar archive on stdin (compressed or not) with its top
+# directory renamed, uncompressed on stdout (bsdtar's -s does not rename
+# the entries of an @archive).
 retop='
 import sys, tarfile
 old, new = sys.argv[1], sys.argv[2]
 def rename(p):
     return new + p[len(old):] if p == old or p.startswith(old + "/") else p
-with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as tin, \
+with tarfile.open(fileobj=sys.stdin.buffer, mode="r|*") as tin, \
      tarfile.open(fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT) as tout:
     for m in tin:
         m.name = rename(m.name)
