@@ -241,7 +241,7 @@ struct vrt_stats {
 	atomic_t jobs;
 	atomic_t published;
 	atomic_t publish_failed;
-	atomic_t deferred;	/* jobs put back by publication (F15) */
+	atomic_t deferred;	/* jobs put back by publication (base m2m) */
 	atomic_t signalled;
 	atomic_t errored;
 	atomic_t watchdog;
@@ -438,9 +438,12 @@ static void vrt_hold_work(struct work_struct *work)
 }
 
 /*
- * F11 test only: make the publication of @dst's fence wait for its
- * reservation lock, held by a worker, so that a signal to the task that
- * runs device_run interrupts it. MMAP buffers only.
+ * F11 test only: have a worker hold @dst's reservation lock, so that the
+ * task that starts the job waits for it (in v4l2-mem2mem's look at other
+ * users' fences before device_run, or in the publication on a kernel
+ * without it) and a signal sent to it interrupts the wait. MMAP buffers
+ * only. Taken when the job becomes ready, not in device_run, which may
+ * already hold the lock.
  */
 static void vrt_hold_resv(struct vrt_ctx *ctx, struct vb2_buffer *dst)
 {
@@ -489,28 +492,26 @@ static void vrt_device_run(void *priv)
 	if (vrt_map_job(ctx, src, dst))
 		ctx->job_result = VRT_JOB_ERROR;
 
-	if (READ_ONCE(ctx->hold_resv_ms))
-		vrt_hold_resv(ctx, &dst->vb2_buf);
-
 	/*
 	 * The job is prepared: publish its OUTPUT buffer's read fence (F18)
-	 * and its CAPTURE buffer's write fence (F2), in one step with the last
-	 * look at other users' fences (F15). That opens the signalling
-	 * critical section, which ends once the "hardware" is started. This is
-	 * what v4l2_m2m_publish_fences() does for the drivers; the module
-	 * calls videobuf2 itself so that it also loads with the v4l2-mem2mem
-	 * of the base kernel, which has no such helper (the fixes' negative
-	 * boot).
+	 * and its CAPTURE buffer's write fence (F2). v4l2-mem2mem looked at
+	 * other users' fences before device_run and holds the reservation
+	 * locks until here (F15). That opens the signalling critical section,
+	 * which ends once the "hardware" is started. This is what
+	 * v4l2_m2m_publish_fences() does for the drivers; the module calls
+	 * videobuf2 itself so that it also loads with the v4l2-mem2mem of the
+	 * base kernel, which has no such helper (the fixes' negative boot).
 	 */
 	ret = vb2_buffers_publish_fences(vbs, ARRAY_SIZE(vbs), ARRAY_SIZE(vbs),
 					 &cookie);
 	if (ret == -EAGAIN) {
 		/*
-		 * A fence added after the job was queued: not started, it is
-		 * queued again once the fence signals. v4l2_m2m_job_defer()
-		 * does this for the drivers; for a device that does not hold
-		 * CAPTURE buffers, v4l2_m2m_job_finish() is the same, and the
-		 * base kernel has it. The context may be gone once it returns.
+		 * Only with the base kernel's v4l2-mem2mem, which looks at
+		 * nothing before device_run: publication did, and found a
+		 * fence added after the job was queued. Not started, the job
+		 * is queued again and waits for the fence. For a device that
+		 * does not hold CAPTURE buffers, v4l2_m2m_job_finish() does
+		 * that. The context may be gone once it returns.
 		 */
 		atomic_inc(&dev->stats.deferred);
 		flush_work(&ctx->hold_work);
@@ -794,7 +795,20 @@ static void vrt_buf_queue(struct vb2_buffer *vb)
 
 static int vrt_start_streaming(struct vb2_queue *q, unsigned int count)
 {
-	vrt_q_data(vb2_get_drv_priv(q), q->type)->sequence = 0;
+	struct vrt_ctx *ctx = vb2_get_drv_priv(q);
+	struct vb2_queue *other;
+	struct vb2_v4l2_buffer *dst;
+
+	vrt_q_data(ctx, q->type)->sequence = 0;
+
+	/* The second queue to stream makes the first job ready (F11 test) */
+	other = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, V4L2_TYPE_IS_OUTPUT(q->type) ?
+				V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
+				V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
+	if (READ_ONCE(ctx->hold_resv_ms) && other && vb2_is_streaming(other) &&
+	    dst)
+		vrt_hold_resv(ctx, &dst->vb2_buf);
 	return 0;
 }
 
@@ -803,6 +817,9 @@ static void vrt_stop_streaming(struct vb2_queue *q)
 {
 	struct vrt_ctx *ctx = vb2_get_drv_priv(q);
 	struct vb2_v4l2_buffer *vbuf;
+
+	/* The buffers must not go away under the hold worker's lock */
+	flush_work(&ctx->hold_work);
 
 	for (;;) {
 		if (V4L2_TYPE_IS_OUTPUT(q->type))

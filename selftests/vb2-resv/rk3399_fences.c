@@ -964,14 +964,17 @@ static int video_platform_device(int fd, char *name, size_t len)
 
 /*
  * F15: the last look at other users' fences and the publication are one
- * step, in the driver's device_run. A second context's job is queued behind
+ * step: the reservation locks are held from the look, before device_run, to
+ * the publication in the driver's run op. A second context's job is queued behind
  * a slow job of the first; while the block runs that one, a compositor
  * takes the second context's CAPTURE buffer (a sw_sync READ fence). When the
- * driver comes to the second job, publication finds the fence: the driver
- * does not start the block, gives its clocks and runtime PM back and defers
- * the job, which runs once the fence has signalled, or is cancelled when its
- * file is closed (@cancel) without waiting for the fence. The first context
- * then runs another job: the device was left as it should be.
+ * device comes to the second job, the look under the reservation locks
+ * finds the fence: the driver's run op does not run at all (nothing it
+ * prepares, a JPEG header written into the CAPTURE buffer or a request's
+ * controls applied, happens twice or under the reader) and the job runs
+ * once the fence has signalled, or is cancelled when its file is closed
+ * (@cancel) without waiting for the fence. The first context then runs
+ * another job: the device was left as it should be.
  */
 static void deferred_job(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(rk3399) *self,
@@ -1024,6 +1027,14 @@ static void deferred_job(struct __test_metadata *_metadata,
 		TH_LOG("F15: the driver started the %s for the second job", variant->block);
 	EXPECT_EQ(0, dmabuf_pending_fences(self->cap_dmabuf2, FENCE_DRIVER))
 		TH_LOG("F15: a producer fence was published for the deferred job");
+	/*
+	 * Nor did its run op: the JPEG encoders write the header into the
+	 * CAPTURE buffer with the CPU, which the reader still reads.
+	 */
+	EXPECT_EQ(self->dev2.cap.bufs[0].length[0],
+		  pattern_bytes_of(&self->dev2, self->cap_dmabuf2,
+				   (uint8_t)~self->pattern))
+		TH_LOG("F15: the driver wrote the deferred job's CAPTURE buffer while another device's READ fence was pending");
 
 	if (cancel) {
 		/* The deferred job's request, if any, is completed once */
