@@ -36,6 +36,11 @@
  *                              CAPTURE buffer's reservation lock and keep it
  *                              this long, so that publication waits for it
  *                              while a signal arrives (F11 test only)
+ *   "Late Reader (msec)"       in the next device_run, before publishing,
+ *                              add a read fence of the module's to the
+ *                              CAPTURE buffer and signal it this much later,
+ *                              as a compositor that takes the buffer while
+ *                              the job is prepared would (F15 test only)
  *
  * Module parameters: mem= (vmalloc, dma-contig or dma-sg allocator, for
  * the contexts opened from then on: writable, so that the selftests cover
@@ -64,6 +69,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <media/v4l2-ctrls.h>
@@ -86,6 +92,7 @@
 #define VRT_CID_JOB_RESULT	(V4L2_CID_USER_BASE + 0x1001)
 #define VRT_CID_VIOLATION	(V4L2_CID_USER_BASE + 0x1002)
 #define VRT_CID_HOLD_RESV_MSEC	(V4L2_CID_USER_BASE + 0x1003)
+#define VRT_CID_LATE_READER_MSEC	(V4L2_CID_USER_BASE + 0x1004)
 
 /* Where a job breaks the signalling rules, for the F9 negative tests */
 enum vrt_violation {
@@ -241,7 +248,7 @@ struct vrt_stats {
 	atomic_t jobs;
 	atomic_t published;
 	atomic_t publish_failed;
-	atomic_t deferred;	/* jobs put back by publication (base m2m) */
+	atomic_t deferred;	/* jobs put back by publication (F15) */
 	atomic_t signalled;
 	atomic_t errored;
 	atomic_t watchdog;
@@ -274,6 +281,7 @@ struct vrt_ctx {
 	enum vrt_job_result result;
 	u32 violation;		/* enum vrt_violation */
 	unsigned int hold_resv_ms;
+	unsigned int late_reader_ms;	/* one job's worth, then 0 */
 
 	/* F11 test: a worker holding the CAPTURE reservation lock. */
 	struct work_struct hold_work;
@@ -438,12 +446,9 @@ static void vrt_hold_work(struct work_struct *work)
 }
 
 /*
- * F11 test only: have a worker hold @dst's reservation lock, so that the
- * task that starts the job waits for it (in v4l2-mem2mem's look at other
- * users' fences before device_run, or in the publication on a kernel
- * without it) and a signal sent to it interrupts the wait. MMAP buffers
- * only. Taken when the job becomes ready, not in device_run, which may
- * already hold the lock.
+ * F11 test only: make the publication of @dst's fence wait for its
+ * reservation lock, held by a worker, so that a signal to the task that
+ * runs device_run interrupts it. MMAP buffers only.
  */
 static void vrt_hold_resv(struct vrt_ctx *ctx, struct vb2_buffer *dst)
 {
@@ -457,6 +462,80 @@ static void vrt_hold_resv(struct vrt_ctx *ctx, struct vb2_buffer *dst)
 	reinit_completion(&ctx->held);
 	queue_work(system_unbound_wq, &ctx->hold_work);
 	wait_for_completion(&ctx->held);
+}
+
+/*
+ * F15 test only: a reader of the module's own, as a compositor that takes
+ * the CAPTURE buffer while device_run prepares the job. Its fence signals
+ * from a delayed work, which the module waits for before it goes.
+ */
+struct vrt_reader {
+	struct dma_fence base;
+	spinlock_t lock;
+	struct delayed_work signal;
+};
+
+static u64 vrt_reader_context;
+static atomic64_t vrt_reader_seqno;
+static atomic_t vrt_readers;
+
+static const char *vrt_reader_driver_name(struct dma_fence *fence)
+{
+	return VRT_NAME "-reader";
+}
+
+static const char *vrt_reader_timeline_name(struct dma_fence *fence)
+{
+	return "late-reader";
+}
+
+static const struct dma_fence_ops vrt_reader_ops = {
+	.get_driver_name	= vrt_reader_driver_name,
+	.get_timeline_name	= vrt_reader_timeline_name,
+};
+
+static void vrt_reader_done(struct work_struct *work)
+{
+	struct vrt_reader *r = container_of(to_delayed_work(work),
+					    struct vrt_reader, signal);
+
+	dma_fence_signal(&r->base);
+	dma_fence_put(&r->base);
+	if (atomic_dec_and_test(&vrt_readers))
+		wake_up_var(&vrt_readers);
+}
+
+/*
+ * Add a read fence to @dst's reservation object, signalled @ms later, before
+ * publication looks at the buffer's other users. MMAP buffers only.
+ */
+static void vrt_add_late_reader(struct vb2_buffer *dst, unsigned int ms)
+{
+	const struct vb2_mem_ops *ops = dst->vb2_queue->mem_ops;
+	struct dma_resv *resv;
+	struct vrt_reader *r;
+
+	if (dst->memory != VB2_MEMORY_MMAP || !ops->resv)
+		return;
+	resv = ops->resv(dst->planes[0].mem_priv);
+	if (!resv)
+		return;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return;
+	spin_lock_init(&r->lock);
+	INIT_DELAYED_WORK(&r->signal, vrt_reader_done);
+	dma_fence_init(&r->base, &vrt_reader_ops, &r->lock, vrt_reader_context,
+		       atomic64_inc_return(&vrt_reader_seqno));
+
+	dma_resv_lock(resv, NULL);
+	if (!dma_resv_reserve_fences(resv, 1))
+		dma_resv_add_fence(resv, &r->base, DMA_RESV_USAGE_READ);
+	dma_resv_unlock(resv);
+
+	/* The work signals the fence and drops the reference init gave */
+	atomic_inc(&vrt_readers);
+	schedule_delayed_work(&r->signal, msecs_to_jiffies(ms));
 }
 
 static void vrt_job_abort(void *priv)
@@ -474,6 +553,7 @@ static void vrt_device_run(void *priv)
 	struct vrt_dev *dev = ctx->dev;
 	struct vb2_v4l2_buffer *src, *dst;
 	struct vb2_buffer *vbs[2];
+	unsigned int late_reader_ms;
 	struct vrt_buffer *buf;
 	bool cookie;
 	int ret;
@@ -492,26 +572,34 @@ static void vrt_device_run(void *priv)
 	if (vrt_map_job(ctx, src, dst))
 		ctx->job_result = VRT_JOB_ERROR;
 
+	if (READ_ONCE(ctx->hold_resv_ms))
+		vrt_hold_resv(ctx, &dst->vb2_buf);
+	/* Once: the job comes back here when the reader's fence signals */
+	late_reader_ms = READ_ONCE(ctx->late_reader_ms);
+	if (late_reader_ms) {
+		WRITE_ONCE(ctx->late_reader_ms, 0);
+		vrt_add_late_reader(&dst->vb2_buf, late_reader_ms);
+	}
+
 	/*
 	 * The job is prepared: publish its OUTPUT buffer's read fence (F18)
-	 * and its CAPTURE buffer's write fence (F2). v4l2-mem2mem looked at
-	 * other users' fences before device_run and holds the reservation
-	 * locks until here (F15). That opens the signalling critical section,
-	 * which ends once the "hardware" is started. This is what
-	 * v4l2_m2m_publish_fences() does for the drivers; the module calls
-	 * videobuf2 itself so that it also loads with the v4l2-mem2mem of the
-	 * base kernel, which has no such helper (the fixes' negative boot).
+	 * and its CAPTURE buffer's write fence (F2), in one step with the last
+	 * look at other users' fences (F15). That opens the signalling
+	 * critical section, which ends once the "hardware" is started. This is
+	 * what v4l2_m2m_publish_fences() does for the drivers; the module
+	 * calls videobuf2 itself so that it also loads with the v4l2-mem2mem
+	 * of the base kernel, which has no such helper (the fixes' negative
+	 * boot).
 	 */
 	ret = vb2_buffers_publish_fences(vbs, ARRAY_SIZE(vbs), ARRAY_SIZE(vbs),
 					 &cookie);
 	if (ret == -EAGAIN) {
 		/*
-		 * Only with the base kernel's v4l2-mem2mem, which looks at
-		 * nothing before device_run: publication did, and found a
-		 * fence added after the job was queued. Not started, the job
-		 * is queued again and waits for the fence. For a device that
-		 * does not hold CAPTURE buffers, v4l2_m2m_job_finish() does
-		 * that. The context may be gone once it returns.
+		 * A fence added after the job was queued: not started, it is
+		 * queued again once the fence signals. v4l2_m2m_job_defer()
+		 * does this for the drivers; for a device that does not hold
+		 * CAPTURE buffers, v4l2_m2m_job_finish() is the same, and the
+		 * base kernel has it. The context may be gone once it returns.
 		 */
 		atomic_inc(&dev->stats.deferred);
 		flush_work(&ctx->hold_work);
@@ -578,6 +666,9 @@ static int vrt_s_ctrl(struct v4l2_ctrl *ctrl)
 	case VRT_CID_HOLD_RESV_MSEC:
 		WRITE_ONCE(ctx->hold_resv_ms, ctrl->val);
 		break;
+	case VRT_CID_LATE_READER_MSEC:
+		WRITE_ONCE(ctx->late_reader_ms, ctrl->val);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -623,6 +714,14 @@ static const struct v4l2_ctrl_config vrt_ctrls[] = {
 		.ops = &vrt_ctrl_ops,
 		.id = VRT_CID_HOLD_RESV_MSEC,
 		.name = "Hold Reservation (msec)",
+		.type = V4L2_CTRL_TYPE_INTEGER,
+		.min = 0,
+		.max = 10000,
+		.step = 1,
+	}, {
+		.ops = &vrt_ctrl_ops,
+		.id = VRT_CID_LATE_READER_MSEC,
+		.name = "Late Reader (msec)",
 		.type = V4L2_CTRL_TYPE_INTEGER,
 		.min = 0,
 		.max = 10000,
@@ -795,20 +894,7 @@ static void vrt_buf_queue(struct vb2_buffer *vb)
 
 static int vrt_start_streaming(struct vb2_queue *q, unsigned int count)
 {
-	struct vrt_ctx *ctx = vb2_get_drv_priv(q);
-	struct vb2_queue *other;
-	struct vb2_v4l2_buffer *dst;
-
-	vrt_q_data(ctx, q->type)->sequence = 0;
-
-	/* The second queue to stream makes the first job ready (F11 test) */
-	other = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, V4L2_TYPE_IS_OUTPUT(q->type) ?
-				V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE :
-				V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
-	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
-	if (READ_ONCE(ctx->hold_resv_ms) && other && vb2_is_streaming(other) &&
-	    dst)
-		vrt_hold_resv(ctx, &dst->vb2_buf);
+	vrt_q_data(vb2_get_drv_priv(q), q->type)->sequence = 0;
 	return 0;
 }
 
@@ -817,9 +903,6 @@ static void vrt_stop_streaming(struct vb2_queue *q)
 {
 	struct vrt_ctx *ctx = vb2_get_drv_priv(q);
 	struct vb2_v4l2_buffer *vbuf;
-
-	/* The buffers must not go away under the hold worker's lock */
-	flush_work(&ctx->hold_work);
 
 	for (;;) {
 		if (V4L2_TYPE_IS_OUTPUT(q->type))
@@ -1132,6 +1215,7 @@ static int __init vrt_init(void)
 	int ret;
 
 	vrt_linger_hook();
+	vrt_reader_context = dma_fence_context_alloc(1);
 
 	vrt_pdev = platform_device_register_simple(VRT_NAME, PLATFORM_DEVID_NONE,
 						   NULL, 0);
@@ -1150,6 +1234,8 @@ static void __exit vrt_exit(void)
 	platform_driver_unregister(&vrt_pdrv);
 	platform_device_unregister(vrt_pdev);
 	vrt_linger_unhook();
+	/* The readers' works run module code */
+	wait_var_event(&vrt_readers, !atomic_read(&vrt_readers));
 }
 
 module_init(vrt_init);

@@ -1223,8 +1223,7 @@ static void on_alarm(int sig)
 /*
  * F11: publication waits for reservation locks without being interruptible.
  * The test device has a worker hold the CAPTURE buffer's lock for a second
- * when the job becomes ready, in this task's STREAMON, which then waits for
- * it to start the job (v4l2-mem2mem's look at other users' fences); a signal
+ * while device_run, in this task's STREAMON, publishes the fence; a signal
  * delivered meanwhile must not cost the fence: the wait goes on, the fence
  * is published (nothing is counted as failed) and signals without error
  * when the job completes.
@@ -1262,7 +1261,7 @@ TEST_F(fence, signal_does_not_drop_fence)
 	ASSERT_EQ(0, ret) TH_LOG("F11: %s", m2m_strerror());
 	ASSERT_EQ(1, alarms) TH_LOG("SIGALRM was not delivered: the test proves nothing");
 	EXPECT_LE(900.0, waited)
-		TH_LOG("F11: STREAMON returned after %.1f ms: the job did not wait for the reservation lock held for 1000 ms",
+		TH_LOG("F11: STREAMON returned after %.1f ms: device_run did not wait for the reservation lock held for 1000 ms",
 		       waited);
 
 	/* Right away: the job has SIGNAL_JOB_MS to run. */
@@ -1665,6 +1664,56 @@ TEST_F(fence, reader_added_while_queued_holds_job)
 		EXPECT_EQ(jobs + 1, read_stat("jobs"))
 			TH_LOG("F15: device_run ran for the job held back");
 	release_held_job(_metadata, self, what);
+}
+
+#define LATE_READER_CTRL	"Late Reader (msec)"
+#define LATE_READER_MS		400
+#define READER_DRIVER		"vb2-resv-test-reader"
+
+/*
+ * F15: the look at publication, under the reservation locks. A reader that
+ * takes the CAPTURE buffer after v4l2-mem2mem took the job off the queue,
+ * while device_run prepares the job (the test device adds a read fence of
+ * its own there, signalled LATE_READER_MS later), is found by publication:
+ * nothing is published, the job is put back and runs once that fence has
+ * signalled.
+ */
+TEST_F(fence, reader_added_during_device_run_defers_job)
+{
+	struct m2m_buf_state st;
+	int deferred, ret;
+	double done;
+
+	if (access(STATS, R_OK))
+		SKIP(return, "needs %s", STATS);
+	ret = job_open(&self->a, 0, JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ret = m2m_set_ctrl_by_name(self->a.dev.fd, LATE_READER_CTRL, LATE_READER_MS, NULL);
+	if (ret == -ENOENT)
+		SKIP(return, "%s has no \"%s\" control", driver_name(), LATE_READER_CTRL);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	deferred = read_stat("deferred");
+	ASSERT_LE(0, deferred);
+
+	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
+	/* device_run has run: the reader is there, the producer is not */
+	ASSERT_EQ(1, dmabuf_pending_fences(self->a.dmabuf[0], READER_DRIVER))
+		TH_LOG("the test device added no reader: %s", m2m_strerror());
+	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
+		TH_LOG("F15: a fence was published beside a reader the job must wait for");
+	EXPECT_EQ(deferred + 1, read_stat("deferred"))
+		TH_LOG("F15: publication did not put the job back once");
+
+	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st,
+			       LATE_READER_MS + JOB_TIMEOUT_MS))
+		TH_LOG("F15: the job did not run once the reader's fence signalled: %s",
+		       m2m_strerror());
+	done = ms_since(self->a.t_start);
+	EXPECT_LE(LATE_READER_MS + JOB_MS * 0.9, done)
+		TH_LOG("F15: the job was done %.1f ms after STREAMON, before the reader's %d ms were over",
+		       done, LATE_READER_MS);
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
 }
 
 /* F15: another producer still writing the CAPTURE buffer holds the job too. */

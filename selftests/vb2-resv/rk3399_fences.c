@@ -963,18 +963,17 @@ static int video_platform_device(int fd, char *name, size_t len)
 #define HOLD_MS		500
 
 /*
- * F15: the last look at other users' fences and the publication are one
- * step: the reservation locks are held from the look, before device_run, to
- * the publication in the driver's run op. A second context's job is queued behind
- * a slow job of the first; while the block runs that one, a compositor
- * takes the second context's CAPTURE buffer (a sw_sync READ fence). When the
- * device comes to the second job, the look under the reservation locks
- * finds the fence: the driver's run op does not run at all (nothing it
- * prepares, a JPEG header written into the CAPTURE buffer or a request's
- * controls applied, happens twice or under the reader) and the job runs
- * once the fence has signalled, or is cancelled when its file is closed
- * (@cancel) without waiting for the fence. The first context then runs
- * another job: the device was left as it should be.
+ * F15: a job waits for other users' fences before the driver prepares it.
+ * A second context's job is queued behind a slow job of the first; while
+ * the block runs that one, a compositor takes the second context's CAPTURE
+ * buffer (a sw_sync READ fence). When the device comes to the second job,
+ * v4l2-mem2mem looks again as it takes the job off the queue and finds the
+ * fence: the driver's device_run does not run at all (nothing it prepares,
+ * a JPEG header written into the CAPTURE buffer or a request's controls
+ * applied, happens under the reader or twice) and the job runs once the
+ * fence has signalled, or is cancelled when its file is closed (@cancel)
+ * without waiting for the fence. The first context then runs another job:
+ * the device was left as it should be.
  */
 static void deferred_job(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(rk3399) *self,
