@@ -17,6 +17,7 @@ ro=$tmp/ro
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
 	mountpoint -q "$ro" 2>/dev/null && umount "$ro"
+	mountpoint -q "$tmp/space" 2>/dev/null && umount "$tmp/space"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -444,7 +445,34 @@ grep -q "MENU LABEL $pkg (7.2.13-10${pkg#linux})" "$conf" ||
 	{ echo "#   not the entry of 7.2.13-10${pkg#linux}:"; grep 'MENU LABEL' "$conf" | sed 's/^/#   /'; r=1; }
 tap "$tapfile" $r "extlinux: add without a release takes the highest of this package's modules directories, pkgrel compared as a number (-10 after -9)"
 
-# 16. Read-only /boot, for real: a tmpfs remounted read-only.
+# 16. Free space on /boot, for real: a tmpfs of 8 MiB.
+space_boot=$tmp/space
+if [ "$(id -u)" -ne 0 ] || ! mkdir -p "$space_boot" ||
+   ! mount -t tmpfs -o size=8m vb2-resv-space "$space_boot" 2>/dev/null; then
+	tap "$tapfile" 0 "extlinux: too little room on /boot stops an install or upgrade with a clear error; the package's own files there count as room # SKIP needs root and a tmpfs"
+else
+	r=0
+	mkdir -p "$space_boot/extlinux" && cp "$tmp/alarm.conf" "$space_boot/extlinux/extlinux.conf"
+	CONF=$space_boot/extlinux/extlinux.conf run space "$pkg"
+	if [ $rc -eq 0 ] || ! grep -q "needs about 96 MiB" "$tmp/out"; then
+		echo "#   96 MiB asked of an 8 MiB /boot:"; show_out; r=1
+	fi
+	same "$tmp/alarm.conf" "$space_boot/extlinux/extlinux.conf" || r=1
+	# 6 MiB of the package's own kernel: 2 MiB free, 8 MiB for an upgrade.
+	head -c 6M /dev/zero >"$space_boot/vmlinuz-$pkg"
+	EXTLINUX_BOOT_NEED_KIB=7168 CONF=$space_boot/extlinux/extlinux.conf run space "$pkg"
+	[ $rc -eq 0 ] || { echo "#   7 MiB, with 6 MiB in the package's own kernel:"; show_out; r=1; }
+	# The same 6 MiB in another kernel's file: 2 MiB is all there is.
+	mv "$space_boot/vmlinuz-$pkg" "$space_boot/vmlinuz-linux"
+	EXTLINUX_BOOT_NEED_KIB=7168 CONF=$space_boot/extlinux/extlinux.conf run space "$pkg"
+	if [ $rc -eq 0 ] || ! grep -q "remove an old kernel's files" "$tmp/out"; then
+		echo "#   7 MiB, with 6 MiB in another kernel's file:"; show_out; r=1
+	fi
+	umount "$space_boot"
+	tap "$tapfile" $r "extlinux: too little room on /boot stops an install or upgrade with a clear error; the package's own files there count as room"
+fi
+
+# 17. Read-only /boot, for real: a tmpfs remounted read-only.
 # ro_boot SAMPLE: $ro is a read-only file system whose extlinux.conf is SAMPLE.
 ro_boot() {
 	mountpoint -q "$ro" && umount "$ro"

@@ -51,7 +51,7 @@ EOC
 cp "$part/extlinux/extlinux.conf" "$work/extlinux.orig"
 # The boot partition: a file system of its own (a tmpfs that outlives its
 # bind mount on the root's /boot), as on the board.
-mv "$part" "$part.tmp" && mkdir "$part" && mount -t tmpfs -o size=16m bootpart "$part" &&
+mv "$part" "$part.tmp" && mkdir "$part" && mount -t tmpfs -o size=128m bootpart "$part" &&
 	cp -a "$part.tmp/." "$part/" && rm -rf "$part.tmp" || die "cannot mount a tmpfs on $part (root needed)"
 mount --bind "$part" "$root/boot" || die "cannot bind-mount $part on $root/boot (root needed)"
 
