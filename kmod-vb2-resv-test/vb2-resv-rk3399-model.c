@@ -18,7 +18,8 @@
  * interrupt from hard interrupt context. Per block, a job completes, completes
  * with an error status, or hangs until the driver resets the block; a hung
  * block may also run away, writing into the destination until it is stopped,
- * as a block that lost its way may keep its DMA going. For the
+ * as a block that lost its way may keep its DMA going, and so may a VPU
+ * block that an error status only paused. For the
  * test of rockchip-rga's watchdog against its interrupt handler, the model
  * can raise the interrupt as the core reset is asserted, and count the calls
  * of the handler made while it is (an ftrace hook on rga_handle_irq()).
@@ -476,6 +477,27 @@ static void model_runaway(struct model_block *b)
 	model_job_output(b, b->pattern + b->late_writes);
 }
 
+/*
+ * An error interrupt that pauses the block rather than ending its job: the
+ * VDPU2 waiting for more stream, the VEPU2 for room in its output buffer.
+ * With runaway_ms set, such a block keeps its enable bit and runs away like
+ * a hung one until the driver stops it. The other blocks stop on an error.
+ * Called with b->lock.
+ */
+static void model_error_pause(struct model_block *b)
+{
+	static const unsigned int enable_reg[NUM_BLOCKS] = {
+		[BLOCK_VEPU] = VEPU_ENCODE_START, [BLOCK_VDPU] = VDPU_EN_FLAGS,
+	};
+	unsigned int reg = enable_reg[b - b->model->block];
+
+	if (!reg)
+		return;
+	writel(readl(b->regs + reg) | BIT(0), b->regs + reg);
+	b->busy = true;
+	b->job_mode = MODEL_HANG;
+}
+
 /* The block raises its interrupt line: hard interrupt context, as on hardware. */
 static void model_irq_work(struct irq_work *work)
 {
@@ -527,6 +549,8 @@ static void model_step(struct model_block *b)
 		if (error)
 			b->errors++;
 		model_job_status(b, error, len);
+		if (error && READ_ONCE(b->runaway_ms))
+			model_error_pause(b);
 	}
 	spin_unlock_irqrestore(&b->lock, flags);
 

@@ -101,15 +101,16 @@ neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
 neg_av1=$VMTEST_DIR/negative/hantro-av1-finishes-twice.diff
 neg_hantro_stop=$VMTEST_DIR/negative/hantro-fences-without-reset.diff
 neg_rkvdec_stop=$VMTEST_DIR/negative/rkvdec-watchdog-masks-only.diff
+neg_hantro_irq=$VMTEST_DIR/negative/hantro-error-irq-no-stop.diff
 vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch 2>/dev/null) ||
 	die "no $PATCHES/fixes/0003-media-verisilicon-rockchip-*.patch: the VDPU2 fix, whose revert the negative hantro-vpu needs"
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" | cut -d' ' -f1 | tr '\n' ' ')$kver"
+key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" "$neg_hantro_irq" | cut -d' ' -f1 | tr '\n' ' ')$kver"
 if [ "${KERNEL_FLAVOR:-}" != bench ] &&
    { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
      [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
      [ ! -f "$STAGE/negative/hantro-vpu.ko" ] ||
      [ ! -f "$STAGE/negative/rockchip-vdec.ko" ]; }; then
-	say "building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes and fencing what it cannot stop, rockchip-vdec with a watchdog that does not stop it"
+	say "building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes, fencing what it cannot stop and not stopping the VEPU2 on an error, rockchip-vdec with a watchdog that does not stop it"
 	rm -rf "$negative" "$STAGE/negative"
 	mkdir -p "$negative" "$STAGE/negative"
 	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
@@ -123,6 +124,8 @@ if [ "${KERNEL_FLAVOR:-}" != bench ] &&
 		die "$neg_av1 does not apply to the series' hantro: update it with patch 2"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_hantro_stop" ||
 		die "$neg_hantro_stop does not apply to the series' hantro: update it with patch 2"
+	patch -d "$negative" -p1 -F0 --quiet <"$neg_hantro_irq" ||
+		die "$neg_hantro_irq does not apply to the series' hantro: update it with patch 2"
 	patch -d "$negative" -p1 -F0 --quiet <"$neg_rkvdec_stop" ||
 		die "$neg_rkvdec_stop does not apply to the follow-up's rkvdec: update it with the follow-up"
 	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules

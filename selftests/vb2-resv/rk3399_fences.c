@@ -854,6 +854,36 @@ static int writes_after_signal(struct __test_metadata *_metadata,
 }
 
 /*
+ * The job runs away: once its fence signals with @status, the buffer must
+ * not change any more, as whatever ended the job (@stopper) stopped the
+ * block. The job then ends with an error.
+ */
+static void stopped_before_fence_signals(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(rk3399) *self,
+					 const char *block, const char *stopper,
+					 int status)
+{
+	int sync_fd, flags, late;
+
+	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd);
+	ASSERT_EQ(0, sync_file_status(sync_fd));
+
+	late = writes_after_signal(_metadata, self->model, sync_fd,
+				   self->cap_dmabuf, self->dev.cap.bufs[0].map[0],
+				   self->dev.cap.bufs[0].length[0]);
+	EXPECT_EQ(0, late)
+		TH_LOG("the %s still wrote the buffer after its fence signalled: %s did not stop it",
+		       block, stopper);
+	EXPECT_EQ(status, sync_file_status(sync_fd));
+	close(sync_fd);
+	ASSERT_TRUE(end_runaway(self->model));
+	flags = finish_job(_metadata, self, 2000);
+	ASSERT_LE(0, flags);
+	EXPECT_TRUE(flags & V4L2_BUF_FLAG_ERROR);
+}
+
+/*
  * F17: a fence, even one that signals an error, tells its waiters that the
  * device is done with the buffer. The block hangs and runs away, writing
  * on into the CAPTURE buffer (the model's runaway_ms): the watchdog must
@@ -862,7 +892,7 @@ static int writes_after_signal(struct __test_metadata *_metadata,
  */
 TEST_F(rk3399, hung_block_stopped_before_fence_signals)
 {
-	int sync_fd, jobs, flags, late;
+	int jobs, late;
 
 	NEED_MODEL();
 	ASSERT_EQ(0, model_set(self, "mode", MODEL_HANG));
@@ -875,22 +905,35 @@ TEST_F(rk3399, hung_block_stopped_before_fence_signals)
 	ASSERT_TRUE(wait_model_count(self, "late_writes", late + 1, 2000))
 		TH_LOG("the model's %s does not run away: nothing would be checked",
 		       variant->block);
-	sync_fd = dmabuf_export_sync_file(self->cap_dmabuf, DMA_BUF_SYNC_READ);
-	ASSERT_LE(0, sync_fd);
-	ASSERT_EQ(0, sync_file_status(sync_fd));
+	stopped_before_fence_signals(_metadata, self, variant->block,
+				     "its watchdog", -ETIMEDOUT);
+}
 
-	late = writes_after_signal(_metadata, self->model, sync_fd,
-				   self->cap_dmabuf, self->dev.cap.bufs[0].map[0],
-				   self->dev.cap.bufs[0].length[0]);
-	EXPECT_EQ(0, late)
-		TH_LOG("the %s still wrote the buffer after its fence signalled: its watchdog did not stop it",
-		       variant->block);
-	EXPECT_EQ(-ETIMEDOUT, sync_file_status(sync_fd));
-	close(sync_fd);
-	ASSERT_TRUE(end_runaway(self->model));
-	flags = finish_job(_metadata, self, 2000);
-	ASSERT_LE(0, flags);
-	EXPECT_TRUE(flags & V4L2_BUF_FLAG_ERROR);
+/*
+ * F17 on the error path: the VPU's error interrupts include pauses (the
+ * VDPU2 waits for more stream, the VEPU2 for room in its output buffer),
+ * after which the block would go on writing once it could. The model's
+ * block pauses on its error status and runs away (runaway_ms): the
+ * interrupt handler must stop it before the job fails and its fence
+ * signals. The model's other blocks stop on an error status themselves.
+ */
+TEST_F(rk3399, error_pause_stopped_before_fence_signals)
+{
+	int jobs;
+
+	NEED_MODEL();
+	if (strcmp(variant->block, "vdpu") && strcmp(variant->block, "vepu"))
+		SKIP(return, "the model's %s stops on an error status: no pause to stop",
+		     variant->block);
+	ASSERT_EQ(0, model_set(self, "mode", MODEL_ERROR));
+	ASSERT_EQ(0, model_set(self, "latency_ms", SLOW_JOB_MS));
+	ASSERT_EQ(0, model_set(self, "runaway_ms", RUNAWAY_MS));
+	jobs = model_get(self, "jobs");
+
+	ASSERT_EQ(0, queue_job(_metadata, self, variant, false));
+	ASSERT_TRUE(wait_job_started(self, jobs + 1, 2000));
+	stopped_before_fence_signals(_metadata, self, variant->block,
+				     "the error interrupt", -EIO);
 }
 
 /*

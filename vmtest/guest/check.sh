@@ -160,6 +160,16 @@ grep -q '^not ok [0-9]* av1\.unstoppable_block_publishes_no_fence' \
 	grep -q 'still wrote the buffer after that fence signalled' \
 		"$OUT/rk3399_fences-hantro-fences-without-reset.log"
 result $? "opting in the AV1 decoder, which hantro cannot stop, its fence signals while the block still writes the buffer (rk3399_fences fails)"
+# F17 on the error path: the same hantro-vpu does not stop the VEPU2 when
+# an error interrupt only pauses it, so the fence signals while it writes.
+"$VMTEST_STAGE/kselftest/vb2-resv/rk3399_fences" \
+	-r rk3399.hantro_jpeg_enc.error_pause_stopped_before_fence_signals 2>&1 |
+	cat > "$OUT/rk3399_fences-hantro-error-irq-no-stop.log"
+grep -q '^not ok [0-9]* rk3399\.hantro_jpeg_enc\.error_pause_stopped_before_fence_signals' \
+	"$OUT/rk3399_fences-hantro-error-irq-no-stop.log" &&
+	grep -q 'the error interrupt did not stop it' \
+		"$OUT/rk3399_fences-hantro-error-irq-no-stop.log"
+result $? "without the stop in its error interrupt, hantro's JPEG encoder signals its fence while the paused block still writes the buffer (rk3399_fences fails)"
 rmmod hantro-vpu
 result $? "rmmod hantro-vpu without the VDPU2 and AV1 fixes"
 # F17 on rkvdec: with the watchdog it had, which masks the interrupt but does
