@@ -133,6 +133,7 @@ rc=0
 pm -Qlq "$pkg" >"$work/files"
 sed -n 's|.*/usr/share/libalpm/hooks/\(..*\)|\1|p' "$work/files" >"$work/hooks"
 [ "$(cat "$work/hooks")" = "00-$pkg-boot-mounted.hook
+00-$pkg-boot-space.hook
 95-$pkg-extlinux-remove.hook
 95-$pkg-extlinux.hook" ] || { diag <"$work/hooks"; rc=1; }
 sed 's|^|'"$root"'/usr/share/libalpm/hooks/|' "$work/hooks" | xargs grep -l 'mkinitcpio\|depmod' | diag | grep -q . && rc=1
@@ -179,6 +180,21 @@ cmp -s "$work/preset.edited" "$preset" && [ ! -e "$preset.pacsave" ] || { preset
 [ $rc -eq 0 ] || diag <"$work/out"
 tap "$tapfile" $rc "hooks: with /boot in fstab but not mounted, the upgrade is aborted before mkinitcpio's remove hook, the installed package, the preset and /boot untouched"
 mount --bind "$part" "$root/boot"
+
+# --- Too little room on /boot (128 MiB, 60 MiB of it another kernel's):
+# the upgrade is refused before anything changes
+head -c 60M /dev/zero >"$root/boot/Image-other"
+rc=0
+if pm -U "$work/pkgs/$pkg-$ver-5-any.pkg.tar.zst" >"$work/out" 2>&1; then
+	echo "#   pacman went on with too little room on /boot"; rc=1
+fi
+grep -q "needs about 96 MiB" "$work/out" || rc=1
+[ "$(installed)" = $ver-4 ] || rc=1
+grep -q 'Removing linux initcpios' "$work/out" && { echo "#   mkinitcpio's remove hook ran"; rc=1; }
+image_for 4 || { echo "#   the initramfs is not of $(kver 4) any more"; rc=1; }
+rm -f "$root/boot/Image-other"
+[ $rc -eq 0 ] || diag <"$work/out"
+tap "$tapfile" $rc "hooks: with too little room on /boot, the upgrade is aborted before mkinitcpio's remove hook, the installed package and its initramfs untouched"
 
 # --- Upgrade with the preset as the template wrote it: mkinitcpio's remove
 # hook removes it, its install hook writes it again
