@@ -134,11 +134,11 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 
 		if (done == 1 || done % 10000 == 0 || done == jobs) {
 			n = dmabuf_resv_fences(self->dmabuf[i], &ctx, &seq, 1);
-			ASSERT_EQ(1, n) TH_LOG("F8: after %ld jobs buffer %d holds %d fences",
+			ASSERT_EQ(1, n) TH_LOG("after %ld jobs buffer %d holds %d fences",
 					       done, i, n);
 			if (!context)
 				context = ctx;
-			ASSERT_EQ(context, ctx) TH_LOG("F7: another fence context");
+			ASSERT_EQ(context, ctx) TH_LOG("a fence context other than the first job's");
 		}
 		if (done + NBUFS > jobs)
 			continue;	/* the last jobs are already queued */
@@ -149,7 +149,7 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 	       done / ((now_us() - t0) / 1e6));
 	for (i = 0; i < NBUFS; i++) {
 		n = dmabuf_resv_fences(self->dmabuf[i], &ctx, &seq, 1);
-		EXPECT_GE(1, n) TH_LOG("F8: buffer %d holds %d fences after %ld jobs", i, n, done);
+		EXPECT_GE(1, n) TH_LOG("buffer %d holds %d fences after %ld jobs", i, n, done);
 	}
 
 	close_all(self);
@@ -157,8 +157,8 @@ TEST_F_TIMEOUT(soak, many_jobs_leave_one_fence_per_buffer_and_none_alive, 3600)
 				      &total_f)) TH_LOG("%s", m2m_strerror());
 	TH_LOG("context %llu: %ld fences created, %ld freed (all contexts: %ld, %ld)",
 	       (unsigned long long)context, created, freed, total_c, total_f);
-	EXPECT_EQ(done, created) TH_LOG("F8: not one fence per job");
-	EXPECT_EQ(created, freed) TH_LOG("F8: %ld fences of the queue still alive after close",
+	EXPECT_EQ(done, created) TH_LOG("not one fence per job");
+	EXPECT_EQ(created, freed) TH_LOG("%ld fences of the queue still alive after close",
 					 created - freed);
 }
 

@@ -621,7 +621,7 @@ static void check_watched(struct thr *t, bool wait)
 			continue;
 		if (pending > 0)
 			failure(t,
-				"F6: producer fence(s) 0x%x of sync_file %d, caught pending %.0f ms ago, never signalled: bound %d ms (watchdog %d ms + slack)",
+				"producer fence(s) 0x%x of sync_file %d, caught pending %.0f ms ago, never signalled: bound %d ms (watchdog %d ms + slack)",
 				w->mask, w->fd, ms_since(w->t0), cfg.bound_ms, cfg.watchdog_ms);
 		else if (pending < 0)
 			note(t, "sync_file %d: %s", w->fd, strerror(-pending));
@@ -665,7 +665,7 @@ static void watch_export(struct thr *t, struct obj *o, uint32_t flags)
 	     vb2 && !w ? ", too many followed: not followed" : "");
 	/* Private and not queued: its last job was dequeued, or it had none (F4). */
 	if (vb2 && s && o->cap && is_private(c, s) && !s->queued && !s->dirty)
-		failure(t, "F4: producer fence pending on c%d CAPTURE %u, which is not queued",
+		failure(t, "producer fence pending on c%d CAPTURE %u, which is not queued",
 			ci(t, c), o->slot);
 	if (n < 0 || !w) {
 		if (chance(t, 40))
@@ -760,11 +760,11 @@ static void dqbuf_checks(struct thr *t, struct ctx *c, const struct m2m_buf_stat
 		count(CK_LINKED);
 		if (!status)
 			failure(t,
-				"F4: c%d CAPTURE %u dequeued (flags 0x%x) while the producer fence of its job, caught %.0f ms ago, is pending",
+				"c%d CAPTURE %u dequeued (flags 0x%x) while the producer fence of its job, caught %.0f ms ago, is pending",
 				ci(t, c), st->index, st->flags, ms_since(w->t0));
 		else if (status != -ECANCELED && (status < 0) != error)
 			failure(t,
-				"F5: c%d CAPTURE %u dequeued %s, but the producer fence of its job signalled with status %d",
+				"c%d CAPTURE %u dequeued %s, but the producer fence of its job signalled with status %d",
 				ci(t, c), st->index,
 				error ? "with V4L2_BUF_FLAG_ERROR" : "without error", status);
 	}
@@ -774,7 +774,7 @@ static void dqbuf_checks(struct thr *t, struct ctx *c, const struct m2m_buf_stat
 	count(CK_IDLE);
 	if (n > 0)
 		failure(t,
-			"F4: c%d CAPTURE %u dequeued with %d producer fence(s) still pending on it",
+			"c%d CAPTURE %u dequeued with %d producer fence(s) still pending on it",
 			ci(t, c), st->index, n);
 	if (error || !c->out_std || !cfg.is_test_dev)
 		return;
@@ -783,7 +783,7 @@ static void dqbuf_checks(struct thr *t, struct ctx *c, const struct m2m_buf_stat
 		count(CK_FRAME);
 	if (bad > 0)
 		failure(t,
-			"F4: c%d CAPTURE %u (sequence %u) dequeued without error: %ld bytes are not the frame",
+			"c%d CAPTURE %u (sequence %u) dequeued without error: %ld bytes are not the frame",
 			ci(t, c), st->index, st->sequence, bad);
 }
 
@@ -1365,7 +1365,7 @@ static void op_poll(struct thr *t, struct ctx *c)
 		count(CK_POLL);
 		if (!r)
 			failure(t,
-				"F6: poll(POLLIN) on c%d CAPTURE %u not ready %.0f ms after its producer fence was seen pending",
+				"poll(POLLIN) on c%d CAPTURE %u not ready %.0f ms after its producer fence was seen pending",
 				ci(t, c), o->slot, ms_since(t0));
 		return;
 	}
@@ -1398,7 +1398,7 @@ static void op_wait(struct thr *t, struct ctx *c)
 	count(CK_POLL);
 	if (!r)
 		failure(t,
-			"F6: poll() on sync_file %d of producer fences caught pending %.0f ms ago timed out: bound %d ms",
+			"poll() on sync_file %d of producer fences caught pending %.0f ms ago timed out: bound %d ms",
 			w->fd, ms_since(w->t0), cfg.bound_ms);
 }
 
@@ -2182,15 +2182,15 @@ static void final_checks(int hist)
 		ksft_test_result_skip("published producer fences all signalled: no %s\n", STATS);
 	else
 		ksft_test_result(published == signalled,
-				 "published producer fences all signalled (F5): %d published, %d signalled, %d with an error, %d by the watchdog\n",
+				 "published producer fences all signalled: %d published, %d signalled, %d with an error, %d by the watchdog\n",
 				 published, signalled, read_stat("errored"), read_stat("watchdog"));
 
 	ret = hist ? -1 : leak_check(why, sizeof(why));
 	if (ret < 0)
-		ksft_test_result_skip("no vb2 fence object alive (F8): %s\n",
+		ksft_test_result_skip("no vb2 fence object alive: %s\n",
 				      hist ? hist_error(hist) : why);
 	else
-		ksft_test_result(!ret, "no vb2 fence object alive after close (F8): %s\n", why);
+		ksft_test_result(!ret, "no vb2 fence object alive after close: %s\n", why);
 }
 
 static void print_counts(void)

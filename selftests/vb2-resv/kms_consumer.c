@@ -683,7 +683,7 @@ FIXTURE_SETUP(kms)
 
 	ret = kms_open(&self->k);
 	if (ret == -ENOENT)
-		SKIP(return, "F13 needs vkms: no DRM device with driver \"vkms\" in /dev/dri (modprobe vkms; CONFIG_DRM_VKMS)");
+		SKIP(return, "the KMS flip tests need vkms: no DRM device with driver \"vkms\" in /dev/dri (modprobe vkms; CONFIG_DRM_VKMS)");
 	ASSERT_EQ(0, ret) TH_LOG("%s", drm_strerror());
 
 	/* The V4L2 frame is the mode's size: the plane covers the CRTC. */
@@ -815,12 +815,12 @@ static void flip_during_job(struct __test_metadata *_metadata,
 	/* Else the test proves nothing: the flip must be submitted mid-job. */
 	r->in_flight_at_commit = job_in_flight(&self->j);
 	ASSERT_TRUE(r->in_flight_at_commit)
-		TH_LOG("F13: the job had ended %.1f ms after its start, before the commit was submitted: lengthen it",
+		TH_LOG("the job had ended %.1f ms after its start, before the commit was submitted: lengthen it",
 		       ms(r->t_commit, self->j.t_start));
 
 	while (!ev.seen) {
 		ret = poll_fd(k->fd, POLLIN, TIMEOUT_MS);
-		ASSERT_LT(0, ret) TH_LOG("F13: no flip event within %d ms", TIMEOUT_MS);
+		ASSERT_LT(0, ret) TH_LOG("no flip event within %d ms", TIMEOUT_MS);
 		ASSERT_EQ(0, drmHandleEvent(k->fd, &evctx));
 	}
 	r->in_flight_at_flip = job_in_flight(&self->j);
@@ -840,7 +840,7 @@ static void flip_during_job(struct __test_metadata *_metadata,
 	ASSERT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job completed in error");
 	if (r->fence_status == 0) {
 		ASSERT_EQ(1, sync_file_status(self->sync_fd))
-			TH_LOG("F4: CAPTURE dequeued, its fence not signalled");
+			TH_LOG("CAPTURE dequeued, its fence not signalled");
 		r->t_fence = sync_file_signal_us(self->sync_fd);
 	}
 
@@ -898,19 +898,19 @@ TEST_F(kms, flip_waits_for_producer_fence)
 	flip_during_job(_metadata, self, true, &r);
 
 	EXPECT_EQ(0, r.fence_status)
-		TH_LOG("F3/F13: no active producer fence on the CAPTURE dma-buf while the job ran (status %d)",
+		TH_LOG("no active producer fence on the CAPTURE dma-buf while the job ran (status %d)",
 		       r.fence_status);
 	EXPECT_FALSE(r.in_flight_at_flip)
-		TH_LOG("F13: the flip completed while the job was still running, at %.1f ms of a %d ms job",
+		TH_LOG("the flip completed while the job was still running, at %.1f ms of a %d ms job",
 		       ms(r.t_flip, self->j.t_start), JOB_MS);
 	if (r.t_fence) {
 		EXPECT_LE(r.t_fence, r.t_flip)
-			TH_LOG("F13: flip at %.1f ms, before the producer fence signalled at %.1f ms",
+			TH_LOG("flip at %.1f ms, before the producer fence signalled at %.1f ms",
 			       ms(r.t_flip, self->j.t_start), ms(r.t_fence, self->j.t_start));
 	}
 	if (r.wb) {
 		EXPECT_EQ(r.bytes, r.finished)
-			TH_LOG("F13: vkms composed %zu of %zu bytes of the finished frame (%zu stale, %zu old scanout): the green/stale frame",
+			TH_LOG("vkms composed %zu of %zu bytes of the finished frame (%zu stale, %zu old scanout): the green/stale frame",
 			       r.finished, r.bytes, r.stale, r.old_scanout);
 	}
 }
@@ -929,14 +929,14 @@ TEST_F(kms, flip_is_early_without_fence)
 	flip_during_job(_metadata, self, false, &r);
 
 	EXPECT_NE(0, r.fence_status)
-		TH_LOG("F12: producer fences off, yet the CAPTURE dma-buf has an active fence");
+		TH_LOG("producer fences off, yet the CAPTURE dma-buf has an active fence");
 	EXPECT_TRUE(r.in_flight_at_flip)
-		TH_LOG("F12/F13: without a producer fence the flip was expected before the job ended; it came at %.1f ms, the job was done",
+		TH_LOG("without a producer fence the flip was expected before the job ended; it came at %.1f ms, the job was done",
 		       ms(r.t_flip, self->j.t_start));
 	EXPECT_LT(r.t_flip, r.t_dqbuf);
 	if (r.wb && r.in_flight_at_wb) {
 		EXPECT_EQ(r.bytes, r.stale)
-			TH_LOG("F13: vkms composed mid-job without a fence, yet %zu of %zu bytes are not the pre-job fill (%zu are the finished frame)",
+			TH_LOG("vkms composed mid-job without a fence, yet %zu of %zu bytes are not the pre-job fill (%zu are the finished frame)",
 			       r.bytes - r.stale, r.bytes, r.finished);
 	} else if (r.wb) {
 		TH_LOG("the writeback completed after the job: its frame (%zu of %zu finished) says nothing",
@@ -1083,17 +1083,17 @@ TEST_F(reimport, reexport_waits_for_fence)
 	ASSERT_EQ(0, fstat(self->j.dmabuf, &a));
 	ASSERT_EQ(0, fstat(self->reexport, &b));
 	ASSERT_TRUE(a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-		TH_LOG("F3: %s re-exported another dma-buf (inode %lu, not %lu): its consumers would not see the fence",
+		TH_LOG("%s re-exported another dma-buf (inode %lu, not %lu): its consumers would not see the fence",
 		       variant->importer, (unsigned long)b.st_ino, (unsigned long)a.st_ino);
 
 	EXPECT_EQ(0, poll_fd(self->reexport, POLLIN, 0))
-		TH_LOG("F3: the dma-buf re-exported by %s is readable while the job runs",
+		TH_LOG("the dma-buf re-exported by %s is readable while the job runs",
 		       variant->importer);
 	self->sync_fd = dmabuf_export_sync_file(self->reexport, DMA_BUF_SYNC_READ);
 	ASSERT_LE(0, self->sync_fd) TH_LOG("%s", m2m_strerror());
 	s = sync_file_status(self->sync_fd);
 	n = sync_file_fences(self->sync_fd, info, 4);
-	EXPECT_EQ(0, s) TH_LOG("F3: sync_file of the re-exported dma-buf: status %d, not active", s);
+	EXPECT_EQ(0, s) TH_LOG("sync_file of the re-exported dma-buf: status %d, not active", s);
 	EXPECT_LT(0, n);
 	if (n > 0) {
 		EXPECT_STREQ(FENCE_DRIVER, info[0].driver_name);
@@ -1104,14 +1104,14 @@ TEST_F(reimport, reexport_waits_for_fence)
 
 	/* The second importer's consumer waits on the dma-buf it was given. */
 	ASSERT_LT(0, poll_fd(self->reexport, POLLIN, TIMEOUT_MS) & POLLIN)
-		TH_LOG("F4: the fence never signalled");
+		TH_LOG("the fence never signalled");
 	waited = ms(now_us(), self->j.t_start);
 	EXPECT_LE(JOB_MS * 0.8, waited)
-		TH_LOG("F3: POLLIN on the re-exported dma-buf after %.1f ms of a %d ms job",
+		TH_LOG("POLLIN on the re-exported dma-buf after %.1f ms of a %d ms job",
 		       waited, JOB_MS);
 	EXPECT_EQ(1, sync_file_status(self->sync_fd));
 	ASSERT_EQ(0, m2m_dqbuf(&self->j.dev, cap, &st, 100))
-		TH_LOG("F4: fence signalled but CAPTURE not dequeueable: %s", m2m_strerror());
+		TH_LOG("fence signalled but CAPTURE not dequeueable: %s", m2m_strerror());
 	ASSERT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
 
 	/* F4 through the second importer: the frame is there. */
@@ -1123,7 +1123,7 @@ TEST_F(reimport, reexport_waits_for_fence)
 	dmabuf_sync(self->reexport, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	munmap(map, len);
 	EXPECT_EQ(0U, bad)
-		TH_LOG("F4: %zu of %zu bytes read through %s's re-export are not the frame",
+		TH_LOG("%zu of %zu bytes read through %s's re-export are not the frame",
 		       bad, len, variant->importer);
 	TH_LOG("%s: POLLIN on the re-exported dma-buf after %.1f ms of a %d ms job",
 	       variant->importer, waited, JOB_MS);

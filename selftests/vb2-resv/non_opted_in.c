@@ -217,7 +217,7 @@ TEST_F(vim2m_job, capture_dmabuf_ready_while_job_runs)
 	assert_job_in_flight(_metadata, self, "the CAPTURE dma-buf was polled");
 
 	EXPECT_TRUE(revents & POLLIN)
-		TH_LOG("F1: poll(POLLIN, 0) on vim2m's CAPTURE dma-buf not ready (revents 0x%x): a fence is there",
+		TH_LOG("poll(POLLIN, 0) on vim2m's CAPTURE dma-buf not ready (revents 0x%x): a fence is there",
 		       revents);
 	EXPECT_FALSE(revents & (POLLERR | POLLNVAL))
 		TH_LOG("poll on the CAPTURE dma-buf reported an error (revents 0x%x)",
@@ -263,7 +263,7 @@ TEST_F(vim2m_job, export_sync_file_is_signalled_stub)
 
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(1, status[i])
-			TH_LOG("F1: EXPORT_SYNC_FILE(%s) on vim2m's CAPTURE dma-buf: status %d, expected 1 (signalled)",
+			TH_LOG("EXPORT_SYNC_FILE(%s) on vim2m's CAPTURE dma-buf: status %d, expected 1 (signalled)",
 			       mode[i].name, status[i]);
 		EXPECT_EQ(1, nfences[i])
 			TH_LOG("EXPORT_SYNC_FILE(%s): %d fences (<0: query failed), expected 1, the stub",
@@ -300,7 +300,7 @@ TEST_F(vim2m_job, dequeued_capture_holds_job_output)
 
 	changed = used - count_equal_bytes(map, self->before, used);
 	EXPECT_LT(0U, changed)
-		TH_LOG("CAPTURE unchanged by the job: the device did no work, the F1 tests measured nothing");
+		TH_LOG("CAPTURE unchanged by the job: the device did no work, the tests that vim2m publishes no fence measured nothing");
 	EXPECT_EQ(used, changed)
 		TH_LOG("only %zu of %zu CAPTURE bytes changed during the job",
 		       changed, used);
@@ -329,16 +329,16 @@ TEST_F(vim2m_job, capture_queue_reports_no_producer_fences)
 		TH_LOG("REQBUFS(CAPTURE) reported no capabilities at all (0x%x)",
 		       cap->caps);
 	EXPECT_EQ(0U, cap->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
-		TH_LOG("F1/F16: REQBUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		TH_LOG("REQBUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       cap->caps);
 	EXPECT_EQ(0U, out->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
-		TH_LOG("F1/F16: REQBUFS on vim2m's OUTPUT queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		TH_LOG("REQBUFS on vim2m's OUTPUT queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       out->caps);
 
 	ret = m2m_create_bufs_caps(&self->dev, cap, V4L2_MEMORY_MMAP);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0U, cap->caps & V4L2_BUF_CAP_PRODUCER_FENCES)
-		TH_LOG("F1/F16: CREATE_BUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		TH_LOG("CREATE_BUFS on vim2m's CAPTURE queue reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       cap->caps);
 }
 
@@ -465,7 +465,7 @@ static void fence_does_not_hold_job(struct __test_metadata *_metadata,
 	ret = m2m_dqbuf(&self->dev, cap, &st, self->trans_ms + 1000);
 	elapsed = ms_since(self->t_start);
 	ASSERT_EQ(0, ret)
-		TH_LOG("F1/F15: vim2m's job waited for a %s on its CAPTURE buffer: %s",
+		TH_LOG("vim2m's job waited for a %s on its CAPTURE buffer: %s",
 		       what, m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
 		TH_LOG("CAPTURE buffer completed with V4L2_BUF_FLAG_ERROR (flags 0x%08x)",
@@ -478,7 +478,7 @@ static void fence_does_not_hold_job(struct __test_metadata *_metadata,
 	ret = sw_sync_rescue_cancel(self->rescue);
 	self->rescue = 0;
 	EXPECT_EQ(0, ret)
-		TH_LOG("F1/F15: the rescue had to signal the %s: something waited for it",
+		TH_LOG("the rescue had to signal the %s: something waited for it",
 		       what);
 
 	/* The other device is done with the buffer. */

@@ -423,14 +423,14 @@ TEST_F(fence, capture_queued_alone_is_idle)
 	usleep(50 * 1000);
 
 	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F2: CAPTURE queued without OUTPUT is not readable: a fence was published at QBUF");
+		TH_LOG("CAPTURE queued without OUTPUT is not readable: a fence was published at QBUF");
 	EXPECT_EQ(1, fence_status(self->a.dmabuf[0], NULL, 0))
-		TH_LOG("F2: EXPORT_SYNC_FILE of an idle CAPTURE buffer is not signalled");
+		TH_LOG("EXPORT_SYNC_FILE of an idle CAPTURE buffer is not signalled");
 
 	ASSERT_EQ(0, m2m_qbuf(&self->a.dev, &self->a.dev.out, 0))
 		TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
-		TH_LOG("F2/F3: no fence once the job was committed");
+		TH_LOG("no fence once the job was committed");
 	EXPECT_TRUE(job_in_flight(&self->a))
 		TH_LOG("job already done after %.1f ms: lengthen it", ms_since(self->a.t_start));
 }
@@ -454,20 +454,20 @@ TEST_F(fence, every_export_sees_the_fence)
 	ASSERT_LE(0, after) TH_LOG("%s", m2m_strerror());
 
 	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
-		TH_LOG("F3: export made before the job is readable while the job runs");
+		TH_LOG("export made before the job is readable while the job runs");
 	EXPECT_EQ(0, poll_fd(before_ro, POLLIN, 0))
-		TH_LOG("F3: read-only export made before the job is readable while it runs");
+		TH_LOG("read-only export made before the job is readable while it runs");
 	EXPECT_EQ(0, poll_fd(after, POLLIN, 0))
-		TH_LOG("F3: export made after publication is readable while the job runs");
+		TH_LOG("export made after publication is readable while the job runs");
 	s = fence_status(after, drv, sizeof(drv));
-	EXPECT_EQ(0, s) TH_LOG("F3: EXPORT_SYNC_FILE(READ) status %d, expected 0 (active)", s);
+	EXPECT_EQ(0, s) TH_LOG("EXPORT_SYNC_FILE(READ) status %d, expected 0 (active)", s);
 	EXPECT_STREQ(FENCE_DRIVER, drv);
 	ASSERT_TRUE(job_in_flight(&self->a))
 		TH_LOG("job done after %.1f ms, before the checks: they prove nothing",
 		       ms_since(self->a.t_start));
 
 	EXPECT_LT(0, poll_fd(before_ro, POLLIN, JOB_TIMEOUT_MS) & POLLIN)
-		TH_LOG("F4: the fence never signalled");
+		TH_LOG("the fence never signalled");
 	EXPECT_EQ(1, fence_status(after, NULL, 0));
 	close(before_ro);
 	close(after);
@@ -486,9 +486,9 @@ TEST_F(fence, every_plane_sees_the_fence)
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	for (p = 0; p < self->a.planes; p++) {
 		EXPECT_EQ(0, poll_fd(self->a.dmabuf[p], POLLIN, 0))
-			TH_LOG("F3: plane %u readable while the job runs", p);
+			TH_LOG("plane %u readable while the job runs", p);
 		EXPECT_EQ(0, fence_status(self->a.dmabuf[p], NULL, 0))
-			TH_LOG("F3: plane %u's sync_file is not an active fence", p);
+			TH_LOG("plane %u's sync_file is not an active fence", p);
 	}
 	ASSERT_TRUE(job_in_flight(&self->a));
 }
@@ -518,22 +518,22 @@ TEST_F(fence, frame_is_final_when_fence_signals)
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	ASSERT_LT(0, poll_fd(self->a.dmabuf[0], POLLIN, JOB_TIMEOUT_MS) & POLLIN)
-		TH_LOG("F4: the fence did not signal within %d ms", JOB_TIMEOUT_MS);
+		TH_LOG("the fence did not signal within %d ms", JOB_TIMEOUT_MS);
 	ASSERT_EQ(0, dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ));
 	memcpy(seen, map, len);
 	ASSERT_EQ(0, dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ));
 	EXPECT_GE(ms_since(self->a.t_start), JOB_MS * 0.8)
-		TH_LOG("F4: POLLIN after %.1f ms of a %d ms job", ms_since(self->a.t_start), JOB_MS);
+		TH_LOG("POLLIN after %.1f ms of a %d ms job", ms_since(self->a.t_start), JOB_MS);
 
 	ret = m2m_dqbuf(&self->a.dev, cap, &st, 100);
-	ASSERT_EQ(0, ret) TH_LOG("F4: fence signalled but CAPTURE not dequeueable: %s",
+	ASSERT_EQ(0, ret) TH_LOG("fence signalled but CAPTURE not dequeueable: %s",
 				 m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
 	for (i = 0; i < len; i++)
 		if (seen[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1)))
 			bad++;
 	EXPECT_EQ(0U, bad)
-		TH_LOG("F4: %zu of %zu bytes read after the signal are not the frame", bad, len);
+		TH_LOG("%zu of %zu bytes read after the signal are not the frame", bad, len);
 	munmap(map, len);
 	free(seen);
 }
@@ -544,11 +544,11 @@ TEST_F(fence, fence_signalled_before_dqbuf)
 	int sync_fd;
 
 	START_FENCED_JOB(JOB_MS, JOB_DONE, sync_fd);
-	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F3: no active fence while the job runs");
+	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence while the job runs");
 
 	ASSERT_LT(0, poll_fd(self->a.dev.fd, POLLIN, JOB_TIMEOUT_MS) & POLLIN);
 	EXPECT_EQ(1, sync_file_status(sync_fd))
-		TH_LOG("F4: CAPTURE is dequeueable but its fence has not signalled");
+		TH_LOG("CAPTURE is dequeueable but its fence has not signalled");
 	close(sync_fd);
 }
 
@@ -560,7 +560,7 @@ TEST_F(fence, error_completion_sets_fence_error)
 	START_FENCED_JOB(50, JOB_ERROR, sync_fd);
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS));
 	status = sync_file_status(sync_fd);
-	EXPECT_GT(0, status) TH_LOG("F5: fence of a failed job has status %d, not an error", status);
+	EXPECT_GT(0, status) TH_LOG("fence of a failed job has status %d, not an error", status);
 	close(sync_fd);
 }
 
@@ -589,10 +589,10 @@ static void cancel_mid_job(struct __test_metadata *_metadata,
 		break;
 	}
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
-		TH_LOG("F5/F6: cancelled job's fence still pending");
+		TH_LOG("cancelled job's fence still pending");
 	status = sync_file_status(sync_fd);
-	EXPECT_GT(0, status) TH_LOG("F5: cancelled job's fence status %d, not an error", status);
-	EXPECT_GT(1500.0, ms_since(t0)) TH_LOG("F5: the cancel waited for the job to end by itself");
+	EXPECT_GT(0, status) TH_LOG("cancelled job's fence status %d, not an error", status);
+	EXPECT_GT(1500.0, ms_since(t0)) TH_LOG("the cancel waited for the job to end by itself");
 	close(sync_fd);
 }
 
@@ -620,11 +620,11 @@ TEST_F(fence, hang_ends_by_watchdog_within_bound)
 	read_int_file(WATCHDOG_PARAM, &watchdog_ms);
 	START_FENCED_JOB(10, JOB_HANG, sync_fd);
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, watchdog_ms + 2000))
-		TH_LOG("F6: hung job's fence pending %d ms after the job started", watchdog_ms + 2000);
+		TH_LOG("hung job's fence pending %d ms after the job started", watchdog_ms + 2000);
 	waited = ms_since(self->a.t_start);
 	status = sync_file_status(sync_fd);
 	EXPECT_EQ(-ETIMEDOUT, status)
-		TH_LOG("F5/F6: watchdog-failed job's fence status %d, not -ETIMEDOUT", status);
+		TH_LOG("watchdog-failed job's fence status %d, not -ETIMEDOUT", status);
 	EXPECT_LE(watchdog_ms * 0.9, waited) TH_LOG("signalled after %.1f ms, before the watchdog",
 						    waited);
 	close(sync_fd);
@@ -662,14 +662,14 @@ TEST_F(fence, kill_switch_restores_stub)
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0U, self->a.dev.cap.caps & V4L2_BUF_CAP_PRODUCER_FENCES)
-		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
+		TH_LOG("producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
 		       self->a.dev.cap.caps);
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F12: fences off, yet the CAPTURE dma-buf waits");
+		TH_LOG("fences off, yet the CAPTURE dma-buf waits");
 	EXPECT_EQ(1, fence_status(self->a.dmabuf[0], NULL, 0))
-		TH_LOG("F12: fences off, yet EXPORT_SYNC_FILE is not the stub");
+		TH_LOG("fences off, yet EXPORT_SYNC_FILE is not the stub");
 	ASSERT_TRUE(job_in_flight(&self->a));
 }
 
@@ -698,18 +698,18 @@ TEST_F(fence, hung_context_does_not_gate_another)
 
 	ASSERT_EQ(0, job_start(&self->b, true)) TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(poll_fd(self->b.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F14: the other context's idle buffer waits on the hung job");
+		TH_LOG("the other context's idle buffer waits on the hung job");
 	ASSERT_EQ(0, m2m_qbuf(&self->b.dev, &self->b.dev.out, 0));
 	EXPECT_TRUE(poll_fd(self->b.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F2/F14: a job queued behind the hung one already has a fence");
+		TH_LOG("a job queued behind the hung one already has a fence");
 
 	ret = m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, 10000);
-	ASSERT_EQ(0, ret) TH_LOG("F14: the other context's job never finished: %s",
+	ASSERT_EQ(0, ret) TH_LOG("the other context's job never finished: %s",
 				 m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
-		TH_LOG("F14: the other context's job ended in error");
+		TH_LOG("the other context's job ended in error");
 	EXPECT_GT(0, sync_file_status(hung_fd))
-		TH_LOG("F6/F14: the hung context's fence did not end in error");
+		TH_LOG("the hung context's fence did not end in error");
 	close(hung_fd);
 }
 
@@ -737,11 +737,11 @@ TEST_F(fence, seqnos_increase_one_fence_per_buffer)
 		ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
 			TH_LOG("%s", m2m_strerror());
 		n = dmabuf_resv_fences(self->a.dmabuf[0], context, seqno, 4);
-		ASSERT_EQ(1, n) TH_LOG("F8: after job %d the buffer holds %d fences", i, n);
+		ASSERT_EQ(1, n) TH_LOG("after job %d the buffer holds %d fences", i, n);
 		if (i == 1)
 			first = context[0];
-		EXPECT_EQ(first, context[0]) TH_LOG("F7: job %d used another fence context", i);
-		EXPECT_LT(last, seqno[0]) TH_LOG("F7: job %d's seqno %llu follows %llu", i,
+		EXPECT_EQ(first, context[0]) TH_LOG("job %d used another fence context", i);
+		EXPECT_LT(last, seqno[0]) TH_LOG("job %d's seqno %llu follows %llu", i,
 						 (unsigned long long)seqno[0],
 						 (unsigned long long)last);
 		last = seqno[0];
@@ -787,7 +787,7 @@ TEST_F(fence, fence_outlives_module)
 		TH_LOG("cannot unload the module with only the sync_file and dma-buf left");
 
 	EXPECT_GT(0, sync_file_status(sync_fd))
-		TH_LOG("F5: the fence of a job cancelled by close is not an error");
+		TH_LOG("the fence of a job cancelled by close is not an error");
 	n = sync_file_fences(sync_fd, info, 4);
 	EXPECT_EQ(1, n) TH_LOG("%s", m2m_strerror());
 	if (n == 1)
@@ -819,11 +819,11 @@ static void expect_cancelled(struct __test_metadata *_metadata, int sync_fd,
 	int status;
 
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
-		TH_LOG("F5/F6: fence still pending %d ms after %s", JOB_TIMEOUT_MS, how);
+		TH_LOG("fence still pending %d ms after %s", JOB_TIMEOUT_MS, how);
 	status = sync_file_status(sync_fd);
-	EXPECT_GT(0, status) TH_LOG("F5: fence status %d after %s, not an error", status, how);
+	EXPECT_GT(0, status) TH_LOG("fence status %d after %s, not an error", status, how);
 	EXPECT_GT(1500.0, ms_since(t0))
-		TH_LOG("F5: after %s the fence waited for the job to end by itself", how);
+		TH_LOG("after %s the fence waited for the job to end by itself", how);
 }
 
 static int pidfd_getfd_of(pid_t pid, int fd)
@@ -999,14 +999,14 @@ TEST_F(fence, fences_signal_in_seqno_order)
 		if (!i)
 			continue;
 		EXPECT_LT(ts[i - 1], ts[i])
-			TH_LOG("F7: fence of job %d signalled at %llu ns, before job %d's at %llu",
+			TH_LOG("fence of job %d signalled at %llu ns, before job %d's at %llu",
 			       i, (unsigned long long)ts[i], i - 1,
 			       (unsigned long long)ts[i - 1]);
 		if (!bufinfo)
 			continue;
-		EXPECT_EQ(context[0], context[i]) TH_LOG("F7: job %d used another context", i);
+		EXPECT_EQ(context[0], context[i]) TH_LOG("job %d used another context", i);
 		EXPECT_LT(seqno[i - 1], seqno[i])
-			TH_LOG("F7: job %d's seqno %llu does not follow %llu", i,
+			TH_LOG("job %d's seqno %llu does not follow %llu", i,
 			       (unsigned long long)seqno[i], (unsigned long long)seqno[i - 1]);
 	}
 	if (!bufinfo)
@@ -1057,15 +1057,15 @@ TEST_F(fence, imported_capture_sees_the_fence)
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0, poll_fd(self->a.dmabuf[0], POLLIN, 0))
-		TH_LOG("F3: the imported %s dma-buf is readable while the job runs", heap);
+		TH_LOG("the imported %s dma-buf is readable while the job runs", heap);
 	s = fence_status(self->a.dmabuf[0], drv, sizeof(drv));
-	EXPECT_EQ(0, s) TH_LOG("F3: imported dma-buf's sync_file status %d, not active", s);
+	EXPECT_EQ(0, s) TH_LOG("imported dma-buf's sync_file status %d, not active", s);
 	EXPECT_STREQ(FENCE_DRIVER, drv);
 	ASSERT_TRUE(job_in_flight(&self->a))
 		TH_LOG("job done after %.1f ms, before the checks", ms_since(self->a.t_start));
 
 	ASSERT_LT(0, poll_fd(self->a.dmabuf[0], POLLIN, JOB_TIMEOUT_MS) & POLLIN)
-		TH_LOG("F4: the fence never signalled");
+		TH_LOG("the fence never signalled");
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, 100)) TH_LOG("%s", m2m_strerror());
 	map = dmabuf_mmap(self->a.dmabuf[0], len, PROT_READ);
 	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
@@ -1075,7 +1075,7 @@ TEST_F(fence, imported_capture_sees_the_fence)
 			bad++;
 	dmabuf_sync(self->a.dmabuf[0], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	munmap(map, len);
-	EXPECT_EQ(0U, bad) TH_LOG("F4: %zu of %zu bytes of the imported buffer are not the frame",
+	EXPECT_EQ(0U, bad) TH_LOG("%zu of %zu bytes of the imported buffer are not the frame",
 				  bad, len);
 }
 
@@ -1187,25 +1187,25 @@ TEST_F(fence, publish_failure_never_wedges_job)
 	ASSERT_EQ(0, ret) TH_LOG("QBUF failed under failslab: %s", m2m_strerror());
 
 	EXPECT_EQ(failed + 1, read_stat("publish_failed"))
-		TH_LOG("F11: the failed publication was not counted");
+		TH_LOG("the failed publication was not counted");
 	EXPECT_EQ(published, read_stat("published"));
 	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F11: a fence is left on the buffer by a failed publication");
+		TH_LOG("a fence is left on the buffer by a failed publication");
 	EXPECT_TRUE(job_in_flight(&self->a));
 
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, cap, &st, JOB_TIMEOUT_MS))
-		TH_LOG("F11: the job never completed: %s", m2m_strerror());
-	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("F11: the job ended in error");
+		TH_LOG("the job never completed: %s", m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job ended in error");
 	dst = cap->bufs[0].map[0];
 	src = out->bufs[0].map[0];
 	for (i = 0; i < cap->bufs[0].length[0]; i++)
 		bad += dst[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1));
-	EXPECT_EQ(0U, bad) TH_LOG("F11: the job without a fence did not write its frame");
+	EXPECT_EQ(0U, bad) TH_LOG("the job without a fence did not write its frame");
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, out, &st, JOB_TIMEOUT_MS));
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	sync_fd = dmabuf_export_sync_file(self->a.dmabuf[0], DMA_BUF_SYNC_READ);
-	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("F11: no fence once memory is back");
+	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no fence once memory is back");
 	EXPECT_EQ(published + 1, read_stat("published"));
 	close(sync_fd);
 }
@@ -1258,10 +1258,10 @@ TEST_F(fence, signal_does_not_drop_fence)
 	ret = job_start(&self->a, false);
 	waited = ms_since(self->a.t_start);
 	sigaction(SIGALRM, &old, NULL);
-	ASSERT_EQ(0, ret) TH_LOG("F11: %s", m2m_strerror());
+	ASSERT_EQ(0, ret) TH_LOG("starting the job: %s", m2m_strerror());
 	ASSERT_EQ(1, alarms) TH_LOG("SIGALRM was not delivered: the test proves nothing");
 	EXPECT_LE(900.0, waited)
-		TH_LOG("F11: STREAMON returned after %.1f ms: device_run did not wait for the reservation lock held for 1000 ms",
+		TH_LOG("STREAMON returned after %.1f ms: device_run did not wait for the reservation lock held for 1000 ms",
 		       waited);
 
 	/* Right away: the job has SIGNAL_JOB_MS to run. */
@@ -1273,24 +1273,24 @@ TEST_F(fence, signal_does_not_drop_fence)
 		TH_LOG("job done %.1f ms after STREAMON, before the checks: lengthen it",
 		       ms_since(self->a.t_start));
 	EXPECT_EQ(0, status)
-		TH_LOG("F11: the signal dropped the fence: EXPORT_SYNC_FILE(READ) status %d, not an active fence",
+		TH_LOG("the signal dropped the fence: EXPORT_SYNC_FILE(READ) status %d, not an active fence",
 		       status);
 	ASSERT_EQ(1, n) TH_LOG("%s", m2m_strerror());
 	EXPECT_STREQ(FENCE_DRIVER, info.driver_name)
-		TH_LOG("F11: the buffer's fence is \"%s\"'s, not the producer's", info.driver_name);
+		TH_LOG("the buffer's fence is \"%s\"'s, not the producer's", info.driver_name);
 	EXPECT_EQ(failed, read_stat("publish_failed"))
-		TH_LOG("F11: the publication a signal met was counted as failed");
+		TH_LOG("the publication a signal met was counted as failed");
 	EXPECT_EQ(published + 1, read_stat("published"))
-		TH_LOG("F11: the publication a signal met was not counted as published");
+		TH_LOG("the publication a signal met was not counted as published");
 
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
-		TH_LOG("F4: the fence did not signal within %d ms", JOB_TIMEOUT_MS);
+		TH_LOG("the fence did not signal within %d ms", JOB_TIMEOUT_MS);
 	status = sync_file_status(sync_fd);
-	EXPECT_EQ(1, status) TH_LOG("F11: the fence signalled with status %d, not success", status);
+	EXPECT_EQ(1, status) TH_LOG("the fence signalled with status %d, not success", status);
 	close(sync_fd);
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS))
-		TH_LOG("F11: the job never completed: %s", m2m_strerror());
-	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("F11: the job ended in error");
+		TH_LOG("the job never completed: %s", m2m_strerror());
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job ended in error");
 }
 
 /* Whether the last REQBUFS or CREATE_BUFS of @q reported producer fences. */
@@ -1316,19 +1316,19 @@ TEST_F(fence, capability_reported)
 		TH_LOG("REQBUFS(CAPTURE) reported no capabilities at all (0x%x)", cap->caps);
 
 	EXPECT_TRUE(reports_fences(cap))
-		TH_LOG("F16: REQBUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		TH_LOG("REQBUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       cap->caps, V4L2_BUF_CAP_PRODUCER_FENCES);
 	EXPECT_FALSE(reports_fences(out))
-		TH_LOG("F16: REQBUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)", out->caps);
+		TH_LOG("REQBUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)", out->caps);
 	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, cap, V4L2_MEMORY_MMAP))
 		TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(reports_fences(cap))
-		TH_LOG("F16: CREATE_BUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES",
+		TH_LOG("CREATE_BUFS(CAPTURE) capabilities 0x%x lack V4L2_BUF_CAP_PRODUCER_FENCES",
 		       cap->caps);
 	ASSERT_EQ(0, m2m_create_bufs_caps(&self->a.dev, out, V4L2_MEMORY_MMAP))
 		TH_LOG("%s", m2m_strerror());
 	EXPECT_FALSE(reports_fences(out))
-		TH_LOG("F16: CREATE_BUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
+		TH_LOG("CREATE_BUFS(OUTPUT) reports V4L2_BUF_CAP_PRODUCER_FENCES (0x%x)",
 		       out->caps);
 }
 
@@ -1345,12 +1345,12 @@ TEST_F(fence, capability_follows_kill_switch)
 	SKIP_IF_UNSUPPORTED(ret);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_FALSE(reports_fences(&self->b.dev.cap))
-		TH_LOG("F12/F16: producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
+		TH_LOG("producer fences off, yet REQBUFS(CAPTURE) reports them (0x%x)",
 		       self->b.dev.cap.caps);
 	ASSERT_EQ(0, m2m_create_bufs_caps(&self->b.dev, &self->b.dev.cap, V4L2_MEMORY_MMAP))
 		TH_LOG("%s", m2m_strerror());
 	EXPECT_FALSE(reports_fences(&self->b.dev.cap))
-		TH_LOG("F12/F16: producer fences off, yet CREATE_BUFS(CAPTURE) reports them (0x%x)",
+		TH_LOG("producer fences off, yet CREATE_BUFS(CAPTURE) reports them (0x%x)",
 		       self->b.dev.cap.caps);
 
 	SET_KILL_SWITCH(true);
@@ -1358,7 +1358,7 @@ TEST_F(fence, capability_follows_kill_switch)
 	ret = job_open(&self->b, 0, JOB_MS, -1);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(reports_fences(&self->b.dev.cap))
-		TH_LOG("F12/F16: producer fences on again, yet REQBUFS(CAPTURE) does not report them (0x%x)",
+		TH_LOG("producer fences on again, yet REQBUFS(CAPTURE) does not report them (0x%x)",
 		       self->b.dev.cap.caps);
 }
 
@@ -1454,14 +1454,14 @@ static void expect_still_held(struct __test_metadata *_metadata,
 
 	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, HOLD_MS);
 	ASSERT_EQ(-ETIMEDOUT, ret)
-		TH_LOG("F15: the job ran, %.1f ms after STREAMON, despite a pending %s (%s)",
+		TH_LOG("the job ran, %.1f ms after STREAMON, despite a pending %s (%s)",
 		       ms_since(self->a.t_start), what, ret ? m2m_strerror() : "dequeued");
 	EXPECT_TRUE(job_in_flight(&self->a)) TH_LOG("the held CAPTURE buffer is no longer queued");
 	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
-		TH_LOG("F2/F15: a producer fence was published for a job waiting for a %s", what);
+		TH_LOG("a producer fence was published for a job waiting for a %s", what);
 	written = written_bytes(self->a.dmabuf[0], self->a.dev.cap.sizeimage[0]);
 	EXPECT_EQ(0, written)
-		TH_LOG("F15: %ld bytes of the frame were written despite a pending %s",
+		TH_LOG("%ld bytes of the frame were written despite a pending %s",
 		       written, what);
 }
 
@@ -1482,14 +1482,14 @@ static double release_held_job(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, ret) TH_LOG("the rescue had to signal the fence: something waited for it");
 	ASSERT_EQ(0, sw_sync_inc(self->timeline, 1)) TH_LOG("%s", m2m_strerror());
 	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, JOB_TIMEOUT_MS);
-	ASSERT_EQ(0, ret) TH_LOG("F15: the job did not run once the %s signalled: %s",
+	ASSERT_EQ(0, ret) TH_LOG("the job did not run once the %s signalled: %s",
 				 what, m2m_strerror());
 	waited = ms_since(self->a.t_start);
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
-		TH_LOG("F15: the job held by a %s ended in error", what);
+		TH_LOG("the job held by a %s ended in error", what);
 	bad = frame_errors(&self->a, st.sequence);
 	EXPECT_EQ(0, bad)
-		TH_LOG("F15: %ld bytes of the frame written after the wait are wrong", bad);
+		TH_LOG("%ld bytes of the frame written after the wait are wrong", bad);
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
 		TH_LOG("%s", m2m_strerror());
 	return waited;
@@ -1503,13 +1503,13 @@ static void expect_job_held(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	took = ms_since(self->a.t_start);
 	EXPECT_GT(PROMPT_MS, took)
-		TH_LOG("F15: STREAMON took %.1f ms with a %s: the job waited in device_run or the ioctl, not in a fence callback",
+		TH_LOG("STREAMON took %.1f ms with a %s: the job waited in device_run or the ioctl, not in a fence callback",
 		       took, what);
 
 	expect_still_held(_metadata, self, what);
 	if (jobs >= 0)
 		EXPECT_EQ(jobs, read_stat("jobs"))
-			TH_LOG("F15: device_run ran for a job waiting for a %s", what);
+			TH_LOG("device_run ran for a job waiting for a %s", what);
 }
 
 /*
@@ -1528,7 +1528,7 @@ static void dependency_holds_job(struct __test_metadata *_metadata,
 	expect_job_held(_metadata, self, read_stat("jobs"), what);
 	waited = release_held_job(_metadata, self, what);
 	EXPECT_LE(HOLD_MS * 0.9, waited)
-		TH_LOG("F15: the job was done %.1f ms after STREAMON, before the fence signalled",
+		TH_LOG("the job was done %.1f ms after STREAMON, before the fence signalled",
 		       waited);
 }
 
@@ -1561,7 +1561,7 @@ TEST_F(fence, kill_switch_leaves_open_queue_alone)
 	ASSERT_EQ(0, m2m_create_bufs_caps(&self->b.dev, &self->b.dev.cap, V4L2_MEMORY_MMAP))
 		TH_LOG("%s", m2m_strerror());
 	EXPECT_TRUE(reports_fences(&self->b.dev.cap))
-		TH_LOG("F12: the kill switch, turned off after the queue was set up, took its capability away (0x%x)",
+		TH_LOG("the kill switch, turned off after the queue was set up, took its capability away (0x%x)",
 		       self->b.dev.cap.caps);
 
 	expect_job_held(_metadata, self, read_stat("jobs"), what);
@@ -1574,9 +1574,9 @@ TEST_F(fence, kill_switch_leaves_open_queue_alone)
 
 	ASSERT_EQ(0, job_start(&self->b, false)) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0, poll_fd(self->b.dmabuf[0], POLLIN, 0))
-		TH_LOG("F12: the kill switch, turned off after the queue was set up, took its fence away");
+		TH_LOG("the kill switch, turned off after the queue was set up, took its fence away");
 	EXPECT_EQ(1, dmabuf_pending_fences(self->b.dmabuf[0], FENCE_DRIVER))
-		TH_LOG("F12: no producer fence pending during the job: %s", m2m_strerror());
+		TH_LOG("no producer fence pending during the job: %s", m2m_strerror());
 	ASSERT_EQ(0, m2m_dqbuf(&self->b.dev, &self->b.dev.cap, &st, JOB_TIMEOUT_MS))
 		TH_LOG("%s", m2m_strerror());
 }
@@ -1662,7 +1662,7 @@ TEST_F(fence, reader_added_while_queued_holds_job)
 	/* Held back before device_run: the driver prepared nothing */
 	if (jobs >= 0)
 		EXPECT_EQ(jobs + 1, read_stat("jobs"))
-			TH_LOG("F15: device_run ran for the job held back");
+			TH_LOG("device_run ran for the job held back");
 	release_held_job(_metadata, self, what);
 }
 
@@ -1701,17 +1701,17 @@ TEST_F(fence, reader_added_during_device_run_defers_job)
 	ASSERT_EQ(1, dmabuf_pending_fences(self->a.dmabuf[0], READER_DRIVER))
 		TH_LOG("the test device added no reader: %s", m2m_strerror());
 	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
-		TH_LOG("F15: a fence was published beside a reader the job must wait for");
+		TH_LOG("a fence was published beside a reader the job must wait for");
 	EXPECT_EQ(deferred + 1, read_stat("deferred"))
-		TH_LOG("F15: publication did not put the job back once");
+		TH_LOG("publication did not put the job back once");
 
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st,
 			       LATE_READER_MS + JOB_TIMEOUT_MS))
-		TH_LOG("F15: the job did not run once the reader's fence signalled: %s",
+		TH_LOG("the job did not run once the reader's fence signalled: %s",
 		       m2m_strerror());
 	done = ms_since(self->a.t_start);
 	EXPECT_LE(LATE_READER_MS + JOB_MS * 0.9, done)
-		TH_LOG("F15: the job was done %.1f ms after STREAMON, before the reader's %d ms were over",
+		TH_LOG("the job was done %.1f ms after STREAMON, before the reader's %d ms were over",
 		       done, LATE_READER_MS);
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
 }
@@ -1746,7 +1746,7 @@ TEST_F(fence, read_fence_on_dmabuf_output_does_not_hold_job)
 	OPEN_WITH_DEPENDENCY(DEP_OUTPUT, DMA_BUF_SYNC_READ);
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	ret = m2m_dqbuf(&self->a.dev, &self->a.dev.cap, &st, HOLD_JOB_MS + 1000);
-	ASSERT_EQ(0, ret) TH_LOG("F15: a %s held the job: %s", what, m2m_strerror());
+	ASSERT_EQ(0, ret) TH_LOG("a %s held the job: %s", what, m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("the job ended in error");
 	EXPECT_EQ(1, dmabuf_pending_fences(self->a.out_dmabuf[0], "sw_sync"))
 		TH_LOG("the %s signalled before the job completed: the test proves nothing", what);
@@ -1792,26 +1792,26 @@ static void output_read_fence(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, job_start(&self->a, false)) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0, poll_fd(out, POLLOUT, 0))
-		TH_LOG("F18: the OUTPUT dma-buf is writable while the job reads it");
+		TH_LOG("the OUTPUT dma-buf is writable while the job reads it");
 	EXPECT_EQ(1, dmabuf_pending_fences(out, FENCE_DRIVER))
-		TH_LOG("F18: no fence of the device on the OUTPUT dma-buf during the job: %s",
+		TH_LOG("no fence of the device on the OUTPUT dma-buf during the job: %s",
 		       m2m_strerror());
 	EXPECT_EQ(POLLIN, poll_fd(out, POLLIN, 0))
-		TH_LOG("F18: a reader of the OUTPUT dma-buf waits for the device's read");
+		TH_LOG("a reader of the OUTPUT dma-buf waits for the device's read");
 	sync_fd = dmabuf_export_sync_file(out, DMA_BUF_SYNC_WRITE);
 	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
 	EXPECT_EQ(0, sync_file_status(sync_fd))
-		TH_LOG("F18: EXPORT_SYNC_FILE(WRITE) on the OUTPUT dma-buf is signalled while the job reads it");
+		TH_LOG("EXPORT_SYNC_FILE(WRITE) on the OUTPUT dma-buf is signalled while the job reads it");
 
 	EXPECT_EQ(POLLOUT, poll_fd(out, POLLOUT, JOB_TIMEOUT_MS))
-		TH_LOG("F18: the OUTPUT dma-buf is not writable %d ms after the job started",
+		TH_LOG("the OUTPUT dma-buf is not writable %d ms after the job started",
 		       JOB_TIMEOUT_MS);
 	waited = ms_since(self->a.t_start);
 	EXPECT_LE(JOB_MS * 0.9, waited)
-		TH_LOG("F18: the OUTPUT dma-buf was writable %.1f ms into a %d ms job",
+		TH_LOG("the OUTPUT dma-buf was writable %.1f ms into a %d ms job",
 		       waited, JOB_MS);
 	EXPECT_EQ(1, sync_file_status(sync_fd))
-		TH_LOG("F18: the writer's sync_file is still pending after the job");
+		TH_LOG("the writer's sync_file is still pending after the job");
 	close(sync_fd);
 	ASSERT_EQ(0, m2m_dqbuf(&self->a.dev, &self->a.dev.out, &st, JOB_TIMEOUT_MS))
 		TH_LOG("%s", m2m_strerror());
@@ -1845,12 +1845,12 @@ static void expect_clean_job(struct __test_metadata *_metadata, struct job *j,
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	ASSERT_EQ(0, job_start(j, false)) TH_LOG("%s", m2m_strerror());
 	ret = m2m_dqbuf(&j->dev, &j->dev.cap, &st, JOB_TIMEOUT_MS);
-	ASSERT_EQ(0, ret) TH_LOG("F15: after %s, a new context's job does not complete: %s",
+	ASSERT_EQ(0, ret) TH_LOG("after %s, a new context's job does not complete: %s",
 				 after, m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
-		TH_LOG("F15: after %s, a new context's job ends in error", after);
+		TH_LOG("after %s, a new context's job ends in error", after);
 	bad = frame_errors(j, st.sequence);
-	EXPECT_EQ(0, bad) TH_LOG("F15: after %s, %ld bytes of a new context's frame are wrong",
+	EXPECT_EQ(0, bad) TH_LOG("after %s, %ld bytes of a new context's frame are wrong",
 				 after, bad);
 	job_close(j);
 }
@@ -1870,7 +1870,7 @@ static void expect_dependency_gone(struct __test_metadata *_metadata,
 	ret = sw_sync_rescue_cancel(self->rescue);
 	self->rescue = 0;
 	EXPECT_EQ(0, ret)
-		TH_LOG("F15: the rescue had to signal the fence: something waited for it");
+		TH_LOG("the rescue had to signal the fence: something waited for it");
 	t0 = now_us();
 	close(self->timeline);
 	self->timeline = -1;
@@ -1879,7 +1879,7 @@ static void expect_dependency_gone(struct __test_metadata *_metadata,
 	usleep(5 * HOLD_JOB_MS * 1000);
 	if (jobs >= 0)
 		EXPECT_EQ(jobs, read_stat("jobs"))
-			TH_LOG("F15: a job given up while it waited ran when its fence signalled");
+			TH_LOG("a job given up while it waited ran when its fence signalled");
 }
 
 /*
@@ -1922,24 +1922,24 @@ static void cancel_waiting_job(struct __test_metadata *_metadata,
 	took = ms_since(t0);
 	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
 	EXPECT_GT(PROMPT_MS, took)
-		TH_LOG("F15: %s took %.1f ms while the job waited for a %s",
+		TH_LOG("%s took %.1f ms while the job waited for a %s",
 		       how == CLOSE_FILE ? "close" : "STREAMOFF", took, what);
 
 	if (how != CLOSE_FILE) {
 		ASSERT_EQ(0, m2m_querybuf(&self->a.dev, q, 0, &st)) TH_LOG("%s", m2m_strerror());
 		EXPECT_EQ(0U, st.flags & (V4L2_BUF_FLAG_QUEUED | V4L2_BUF_FLAG_DONE))
-			TH_LOG("F15: %s buffer not back after STREAMOFF (flags 0x%08x)",
+			TH_LOG("%s buffer not back after STREAMOFF (flags 0x%08x)",
 			       q->name, st.flags);
 		t0 = now_us();
 		m2m_close(&self->a.dev);
 		took = ms_since(t0);
 		EXPECT_GT(PROMPT_MS, took)
-			TH_LOG("F15: close took %.1f ms after STREAMOFF of a waiting job", took);
+			TH_LOG("close took %.1f ms after STREAMOFF of a waiting job", took);
 	}
 	EXPECT_TRUE(poll_fd(self->a.dmabuf[0], POLLIN, 0) & POLLIN)
-		TH_LOG("F5: a fence is left pending on the CAPTURE buffer of the given-up job");
+		TH_LOG("a fence is left pending on the CAPTURE buffer of the given-up job");
 	EXPECT_EQ(0, dmabuf_pending_fences(self->a.dmabuf[0], FENCE_DRIVER))
-		TH_LOG("F5: a producer fence is left pending for the given-up job");
+		TH_LOG("a producer fence is left pending for the given-up job");
 
 	expect_dependency_gone(_metadata, self, jobs);
 	expect_clean_job(_metadata, &self->b, "giving up a waiting job");
@@ -2018,23 +2018,23 @@ TEST_F(fence, killed_while_waiting)
 	/* The child's job is held, as expect_job_held() checks for ours. */
 	usleep(HOLD_MS * 1000);
 	written = written_bytes(dmabuf, msg[1]);
-	EXPECT_EQ(0, written) TH_LOG("F15: the child's job wrote %ld bytes despite a pending %s",
+	EXPECT_EQ(0, written) TH_LOG("the child's job wrote %ld bytes despite a pending %s",
 				     written, what);
 	EXPECT_EQ(0, dmabuf_pending_fences(dmabuf, FENCE_DRIVER))
-		TH_LOG("F2/F15: a producer fence was published for a job waiting for a %s", what);
+		TH_LOG("a producer fence was published for a job waiting for a %s", what);
 	if (jobs >= 0)
 		EXPECT_EQ(jobs, read_stat("jobs"))
-			TH_LOG("F15: device_run ran for the child's job waiting for a %s", what);
+			TH_LOG("device_run ran for the child's job waiting for a %s", what);
 
 	t0 = now_us();
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	took = ms_since(t0);
 	EXPECT_GT(KILL_PROMPT_MS, took)
-		TH_LOG("F15: the process took %.1f ms to die while its job waited for a %s",
+		TH_LOG("the process took %.1f ms to die while its job waited for a %s",
 		       took, what);
 	EXPECT_TRUE(poll_fd(dmabuf, POLLIN, 0) & POLLIN)
-		TH_LOG("F5: a fence is left pending on the dead process's CAPTURE buffer");
+		TH_LOG("a fence is left pending on the dead process's CAPTURE buffer");
 	EXPECT_EQ(1, dmabuf_pending_fences(dmabuf, "sw_sync"))
 		TH_LOG("the %s is no longer pending: the test proves nothing", what);
 
@@ -2085,7 +2085,7 @@ TEST_F(fence, own_fence_does_not_block_next_job)
 
 	for (n = 0; n < OWN_JOBS; n++) {
 		ret = m2m_dqbuf(&self->a.dev, cap, &st, 2 * OWN_JOB_MS + 1000);
-		ASSERT_EQ(0, ret) TH_LOG("F15: job %d of a queue re-using its buffers stalled: %s",
+		ASSERT_EQ(0, ret) TH_LOG("job %d of a queue re-using its buffers stalled: %s",
 					 n, m2m_strerror());
 		EXPECT_EQ((unsigned int)n % 2, st.index);
 		EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR) TH_LOG("job %d ended in error", n);
@@ -2098,7 +2098,7 @@ TEST_F(fence, own_fence_does_not_block_next_job)
 	}
 	took = ms_since(self->a.t_start);
 	EXPECT_GT(OWN_JOBS * OWN_JOB_MS + 1000.0, took)
-		TH_LOG("F15: %d jobs of %d ms took %.1f ms: some waited", OWN_JOBS, OWN_JOB_MS,
+		TH_LOG("%d jobs of %d ms took %.1f ms: some waited", OWN_JOBS, OWN_JOB_MS,
 		       took);
 	if (published >= 0)
 		EXPECT_EQ(published + OWN_JOBS, read_stat("published"))
