@@ -9,8 +9,9 @@
  *
  * What it is: a test fixture for the dma_resv producer-fence series. It adds
  * device-tree nodes with the blocks' compatibles under the root node, gives
- * them register space in a reserved carve-out of guest memory (boot with
- * memmap=128K$<addr> and load with regs=<addr>), fixed-rate clocks, reset
+ * them register space in guest memory the kernel does not use (boot x86 with
+ * memmap=128K$<addr>, arm64 with mem= below the end of RAM, and load with
+ * regs=<addr>), fixed-rate clocks, reset
  * lines and an interrupt controller. A kernel thread polls the registers:
  * when a driver starts a job, the model writes a pattern the test chooses
  * into the destination buffer at the DMA address the driver programmed, sets
@@ -192,7 +193,7 @@ struct model {
 
 static unsigned long regs;
 module_param(regs, ulong, 0444);
-MODULE_PARM_DESC(regs, "physical address of a reserved 128 KiB carve-out (memmap=128K$<addr>); the model loads only with it");
+MODULE_PARM_DESC(regs, "physical address of 128 KiB of memory the kernel does not use (memmap=128K$<addr> on x86, mem= on arm64); the model loads only with it");
 
 static unsigned int poll_us = 500;
 module_param(poll_us, uint, 0444);
@@ -1137,7 +1138,7 @@ static int __init model_init(void)
 	int i, ret;
 
 	if (!regs) {
-		pr_err("vb2-resv-rk3399-model: a test fixture, loaded only on request: boot with memmap=128K$<addr> and load with regs=<addr>\n");
+		pr_err("vb2-resv-rk3399-model: a test fixture, loaded only on request: keep 128 KiB from the kernel (memmap=128K$<addr> on x86, mem= on arm64) and load with regs=<addr>\n");
 		return -EINVAL;
 	}
 	if (!IS_ALIGNED(regs, SZ_64K)) {
@@ -1155,7 +1156,7 @@ static int __init model_init(void)
 	}
 	if (region_intersects(regs, MODEL_SIZE, IORESOURCE_SYSTEM_RAM,
 			      IORES_DESC_NONE) != REGION_DISJOINT) {
-		pr_err("vb2-resv-rk3399-model: regs=%#lx..%#lx is system RAM: reserve it with memmap=128K$%#lx\n",
+		pr_err("vb2-resv-rk3399-model: regs=%#lx..%#lx is system RAM: keep it from the kernel (memmap=128K$%#lx on x86, mem= on arm64)\n",
 		       regs, regs + MODEL_SIZE - 1, regs);
 		return -EINVAL;
 	}
