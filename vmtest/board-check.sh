@@ -64,18 +64,27 @@ fi
 # they need, resolved by apt as if nothing were installed): the guest builds
 # the test module and the RK3399 register model against the installed
 # -headers with it, on the emulated aarch64 CPU.
-tools=(gcc make libc6-dev)
-if [ "$(cat "$board/tooldebs/done" 2>/dev/null)" != "${tools[*]}" ]; then
-	rm -rf "$board/tooldebs" && mkdir -p "$board/tooldebs/partial"
-	say "fetching Debian bookworm's arm64 ${tools[*]} and their dependencies, for the guest"
+# arm64_closure DIR PACKAGE...: PACKAGEs for arm64 and all they depend on
+# (apt resolving as if nothing were installed) downloaded into DIR, once.
+arm64_closure() {
+	local dir=$1
+	shift
+	[ "$(cat "$dir/done" 2>/dev/null)" != "$*" ] || return 0
+	rm -rf "$dir" && mkdir -p "$dir/partial"
+	say "fetching Debian bookworm's arm64 $* and what they depend on, for the guest"
 	: >"$board/empty-status"
 	arm64_apt apt-get -y --no-install-recommends --download-only \
-		-o "Dir::State::status=$board/empty-status" -o "Dir::Cache::archives=$board/tooldebs" \
-		install "${tools[@]}" >"$board/tooldebs.log" 2>&1 ||
-		{ cat "$board/tooldebs.log" >&2; die "cannot download ${tools[*]} for arm64"; }
-	rm -rf "$board/tooldebs/partial"
-	echo "${tools[*]}" >"$board/tooldebs/done"
-fi
+		-o "Dir::State::status=$board/empty-status" -o "Dir::Cache::archives=$dir" \
+		install "$@" >"$dir.log" 2>&1 ||
+		{ cat "$dir.log" >&2; die "cannot download $* for arm64"; }
+	rm -rf "$dir/partial"
+	echo "$*" >"$dir/done"
+}
+arm64_closure "$board/tooldebs" gcc make libc6-dev
+# GStreamer as vmtest/gst-deps.sh installs it on the host for make
+# gst-check: the same pipelines (vmtest/guest/gstreamer.sh) run in the guest.
+arm64_closure "$board/gstdebs" gstreamer1.0-tools gstreamer1.0-plugins-base \
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 sysroot=$board/sysroot
 rm -rf "$sysroot" && mkdir -p "$sysroot"
 for d in "$board"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
@@ -267,7 +276,7 @@ say "building the guest's root from the installed packages"
 rfs=$board/rootfs
 rm -rf "$rfs" && mkdir -p "$rfs"
 rsync -a --exclude=/var/lib/pacman --exclude=/boot "$root/" "$rfs/"
-for d in "$board"/debs/*.deb "$board"/tooldebs/*.deb; do
+for d in "$board"/debs/*.deb "$board"/tooldebs/*.deb "$board"/gstdebs/*.deb; do
 	case $(basename "$d") in libdrm-dev*) continue ;; esac
 	dpkg-deb -x "$d" "$rfs"
 done
@@ -275,6 +284,8 @@ done
 # register model among them, which no package carries.
 mkdir -p "$rfs/root/dkms"
 (cd "$REPO_DIR" && git ls-files -z kmod-vb2-resv-test | rsync -a --from0 --files-from=- ./ "$rfs/root/dkms/")
+# make gst-check's pipelines and the helpers they use
+install -Dm644 -t "$rfs/root/vmtest-guest" "$VMTEST_DIR/guest/lib.sh" "$VMTEST_DIR/guest/gstreamer.sh"
 mkdir -p "$rfs"/{proc,sys,dev,tmp,run,root,sbin,usr/bin,usr/sbin,etc}
 [ -e "$rfs/lib/modules" ] || ln -s ../usr/lib/modules "$rfs/lib/modules"
 # /bin/sh is bash, as on Arch: the tests' system("modprobe ...") must reach
@@ -315,11 +326,20 @@ echo "board-check: model: insmod exited with $?"
 # udev loads these on the board when the devices appear; there is no udev here
 step modprobe -a hantro-vpu rockchip-vdec rockchip-rga
 echo "board-check: model: modprobe of the drivers exited with $?"
-for d in hantro-vpu rockchip-vdec rockchip-rga; do
+for d in hantro-vpu rkvdec rockchip-rga; do
 	echo "board-check: model: $d bound to $(ls /sys/bus/platform/drivers/$d 2>/dev/null | grep -c "^[0-9a-f]*\\.")"
 done
 /usr/lib/kselftests/linux-fresnel-fourier/run_kselftest.sh -t vb2-resv:rk3399_fences 2>&1
 echo "board-check: model phase: run_kselftest.sh exited with $?"
+# make gst-check's pipelines: rkvdec, hantro and rga through Debian's arm64
+# GStreamer, into fakesink and vkms's kmssink, fences on and off
+echo "board-check: gstreamer phase"
+OUT=/tmp/gst-out
+mkdir -p "$OUT"
+modprobe vkms || echo "board-check: modprobe vkms failed"
+. /root/vmtest-guest/lib.sh
+. /root/vmtest-guest/gstreamer.sh
+echo "board-check: gstreamer phase ends"
 echo "board-check: dmesg follows"
 dmesg
 echo "board-check: dmesg ends"
@@ -362,7 +382,7 @@ grep -q '^board-check: model: insmod exited with 0$' "$run/model.tap" || rc=1
 grep -q '^board-check: model: modprobe of the drivers exited with 0$' "$run/model.tap" || rc=1
 # hantro-vpu binds the VPU and the RK3588 AV1 decoder, the others one block each
 grep -q '^board-check: model: hantro-vpu bound to 2$' "$run/model.tap" || rc=1
-grep -q '^board-check: model: rockchip-vdec bound to 1$' "$run/model.tap" || rc=1
+grep -q '^board-check: model: rkvdec bound to 1$' "$run/model.tap" || rc=1
 grep -q '^board-check: model: rockchip-rga bound to 1$' "$run/model.tap" || rc=1
 [ $rc -eq 0 ] || grep '^board-check: model' "$run/model.tap" | diag
 tap "$tapfile" $rc "board: the packaged hantro-vpu, rockchip-vdec and rockchip-rga probe on the register model (non-coherent DMA, as on the RK3399)"
@@ -372,6 +392,14 @@ grep -q '^ok [0-9]* selftests: vb2-resv: rk3399_fences' "$run/model.tap" || rc=1
 nskip=$(grep -c '^# ok [0-9]* .* # SKIP' "$run/model.tap" || true)
 grep '^# ok [0-9]* .* # SKIP' "$run/model.tap" | diag
 tap "$tapfile" $rc "board: the installed rk3399_fences passes on the packaged drivers and the model ($nskip skipped, listed above)"
+# make gst-check's pipelines on the packaged kernel, arm64 GStreamer
+tr -d '\r' <"$run/console.log" | sed -n '/^board-check: gstreamer phase$/,/^board-check: gstreamer phase ends$/p' |
+	grep -E '^(not )?ok [0-9]+ gstreamer: |^# (gstreamer|SKIP)' >"$run/gst.tap" || true
+grep '^# ' "$run/gst.tap" | diag
+ngst=$(grep -c '^ok [0-9]* gstreamer: ' "$run/gst.tap" || true)
+rc=0
+[ "$ngst" -gt 0 ] && ! grep -q '^not ok' "$run/gst.tap" || rc=1
+tap "$tapfile" $rc "board: make gst-check's GStreamer pipelines (Debian bookworm's arm64 GStreamer) pass on the packaged drivers and the model ($ngst results, skips listed above)"
 tr -d '\r' <"$run/console.log" | sed -n '/^board-check: dmesg follows$/,/^board-check: dmesg ends$/p' >"$run/dmesg.txt"
 rc=0
 [ -s "$run/dmesg.txt" ] || rc=1
@@ -380,4 +408,4 @@ tap "$tapfile" $rc "board: the guest's dmesg has no WARNING, BUG or oops"
 
 say "board check done in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
 echo "results: $run"
-awk -f "$VMTEST_DIR/tap-summary.awk" "$tapfile" "$run/kselftest.tap" "$run/model.tap"
+awk -f "$VMTEST_DIR/tap-summary.awk" "$tapfile" "$run/kselftest.tap" "$run/model.tap" "$run/gst.tap"
