@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		}
 		if (!(ret & POLLIN)) {
 			printf("consumer still blocked in poll() on plane %u after %.1f ms: fence never signalled\n",
-			       p, (now_us() - t0) / 1000.0);
+			       p, ms_since(t0));
 			goto out;
 		}
 	}

@@ -92,7 +92,6 @@
 #include "kselftest.h"
 #include "m2m_util.h"
 
-#define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
 #define COUNT_SIGNALS	"/sys/module/vb2_resv_test/parameters/count_signals"
 #define JOB_US		"/sys/module/vb2_resv_test/parameters/job_us"
 #define TRANS_TIME_CTRL	"Transaction Time (msec)"
@@ -124,8 +123,7 @@ static int set_job_us(long us)
 /* Leave the kill switch as it was found, whatever happens. */
 static void restore_switch(void)
 {
-	if (saved_switch >= 0)
-		write_file(KILL_SWITCH, saved_switch ? "1" : "0");
+	kill_switch_restore(&saved_switch);
 	if (saved_count >= 0)
 		write_file(COUNT_SIGNALS, saved_count ? "1" : "0");
 	if (saved_job_us >= 0)
@@ -140,7 +138,7 @@ static void die(const char *what)
 
 static void set_fences(bool on)
 {
-	if (write_file(KILL_SWITCH, on ? "1" : "0")) {
+	if (kill_switch_set(on)) {
 		fprintf(stderr, "fence_bench: cannot write %s\n", KILL_SWITCH);
 		exit(1);
 	}
@@ -841,7 +839,7 @@ int main(int argc, char **argv)
 			NBUFS, MAX_PAIRS, MAX_CTX, MAX_SAMPLES, NBUFS, NBUFS, NBUFS);
 		return 1;
 	}
-	saved_switch = read_bool_file(KILL_SWITCH);
+	saved_switch = kill_switch_get();
 	if (saved_switch < 0) {
 		printf("fence_bench: no %s: a kernel without the series?\n", KILL_SWITCH);
 		return KSFT_SKIP;

@@ -22,18 +22,10 @@
 
 #include "kselftest_harness.h"
 #include "m2m_util.h"
+#include "vb2_resv_test.h"
 
-#define DEFAULT_DRIVER		"vb2-resv-test"
-#define TRANS_TIME_CTRL		"Transaction Time (msec)"
 #define DEFAULT_JOBS		100000
 #define NBUFS			4
-
-static const char *driver_name(void)
-{
-	const char *d = getenv("VB2_RESV_DRIVER");
-
-	return d && *d ? d : DEFAULT_DRIVER;
-}
 
 static long jobs_wanted(void)
 {

@@ -248,11 +248,6 @@ static bool stopping(void)
 	return __atomic_load_n(&sh->stop, __ATOMIC_SEQ_CST);
 }
 
-static double ms_since(uint64_t t0)
-{
-	return (now_us() - t0) / 1000.0;
-}
-
 static const char *err_str(int ret)
 {
 	return ret < 0 ? strerror(-ret) : "ok";
@@ -1506,13 +1501,13 @@ static void op_recv_fd(struct thr *t, struct ctx *c __always_unused)
 
 static void op_kill_switch(struct thr *t, struct ctx *c __always_unused)
 {
-	int on = read_bool_file(KILL_SWITCH), ret;
+	int on = kill_switch_get(), ret;
 
 	if (on < 0) {
 		note(t, "kill switch: %s", strerror(-on));
 		return;
 	}
-	ret = write_file(KILL_SWITCH, on ? "0" : "1");
+	ret = kill_switch_set(!on);
 	note(t, "kill switch %s -> %s: %s", on ? "Y" : "N", on ? "N" : "Y", err_str(ret));
 }
 
@@ -1817,7 +1812,7 @@ static void setup_device(void)
 	m2m_close(&d);
 	if (ret)
 		ksft_exit_fail_msg("%s\n", m2m_strerror());
-	cfg.kill_switch = read_bool_file(KILL_SWITCH);
+	cfg.kill_switch = kill_switch_get();
 	if (!(d.cap.caps & V4L2_BUF_CAP_PRODUCER_FENCES) && cfg.kill_switch != 0)
 		ksft_exit_skip("%s does not report V4L2_BUF_CAP_PRODUCER_FENCES: not opted in\n",
 			       cfg.driver);
@@ -2094,8 +2089,7 @@ static void restore_device(void)
 {
 	char cmd[240];
 
-	if (cfg.kill_switch >= 0)
-		write_file(KILL_SWITCH, cfg.kill_switch ? "1" : "0");
+	kill_switch_restore(&cfg.kill_switch);
 	if (!cfg.destructive)
 		return;
 	snprintf(cmd, sizeof(cmd), "modprobe %s %s", DEFAULT_DRIVER, cfg.modargs);

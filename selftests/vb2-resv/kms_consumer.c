@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,26 +62,13 @@
 #define FRAME_H			128
 
 /* Error text of the DRM helpers, like m2m_strerror() for the V4L2 ones. */
-static char drm_errbuf[256];
+static struct errtext drm_err;
 
-static int __attribute__((format(printf, 2, 3)))
-drm_fail(int err, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(drm_errbuf, sizeof(drm_errbuf), fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(drm_errbuf))
-		snprintf(drm_errbuf + n, sizeof(drm_errbuf) - n, ": %s",
-			 strerror(-err));
-	return err;
-}
+#define drm_fail(err, ...)	errtext_set(&drm_err, (err), __VA_ARGS__)
 
 static const char *drm_strerror(void)
 {
-	return drm_errbuf[0] ? drm_errbuf : "no error recorded";
+	return errtext_str(&drm_err);
 }
 
 /*
@@ -621,24 +607,17 @@ static double ms(uint64_t t, uint64_t t0)
 static int set_kill_switch(int *saved, bool on)
 {
 	const char *keep = getenv(KEEP_SWITCH_ENV);
-	int cur = read_bool_file(KILL_SWITCH);
+	int cur = kill_switch_get();
 
 	*saved = -1;
 	if (cur < 0 || (keep && *keep && strcmp(keep, "0")) || !destructive_allowed())
 		return cur;
 	if (cur == on)
 		return cur;
-	if (write_file(KILL_SWITCH, on ? "1" : "0"))
+	if (kill_switch_set(on))
 		return -EIO;
 	*saved = cur;
 	return on;
-}
-
-static void restore_kill_switch(int *saved)
-{
-	if (*saved >= 0)
-		write_file(KILL_SWITCH, *saved ? "1" : "0");
-	*saved = -1;
 }
 
 /* What one nonblocking flip onto the CAPTURE buffer showed. */
@@ -711,7 +690,7 @@ FIXTURE_SETUP(kms)
 
 FIXTURE_TEARDOWN(kms)
 {
-	restore_kill_switch(&self->kill_switch);
+	kill_switch_restore(&self->kill_switch);
 	if (self->sync_fd >= 0)
 		close(self->sync_fd);
 	if (self->wb_fence >= 0)
@@ -1042,7 +1021,7 @@ FIXTURE_SETUP(reimport)
 
 FIXTURE_TEARDOWN(reimport)
 {
-	restore_kill_switch(&self->kill_switch);
+	kill_switch_restore(&self->kill_switch);
 	if (self->sync_fd >= 0)
 		close(self->sync_fd);
 	if (self->reexport >= 0)

@@ -28,27 +28,33 @@
 
 #include "m2m_util.h"
 
-static char m2m_errbuf[256];
-
-/* Record "what: strerror(-err)" and return @err, a negative errno. */
-static int __attribute__((format(printf, 2, 3)))
-fail(int err, const char *fmt, ...)
+int errtext_set(struct errtext *e, int err, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(m2m_errbuf, sizeof(m2m_errbuf), fmt, ap);
+	n = vsnprintf(e->buf, sizeof(e->buf), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(m2m_errbuf))
-		snprintf(m2m_errbuf + n, sizeof(m2m_errbuf) - n, ": %s",
-			 strerror(-err));
+	if (n >= 0 && (size_t)n < sizeof(e->buf))
+		snprintf(e->buf + n, sizeof(e->buf) - n, ": %s", strerror(-err));
 	return err;
 }
 
+const char *errtext_str(const struct errtext *e)
+{
+	return e->buf[0] ? e->buf : "no error recorded";
+}
+
+/* Per thread: fence_bench and fence_stress call these helpers from several. */
+static __thread struct errtext m2m_err;
+
+/* Record "what: strerror(-err)" and return @err, a negative errno. */
+#define fail(err, ...)	errtext_set(&m2m_err, (err), __VA_ARGS__)
+
 const char *m2m_strerror(void)
 {
-	return m2m_errbuf[0] ? m2m_errbuf : "no error recorded";
+	return errtext_str(&m2m_err);
 }
 
 const char *m2m_fourcc_str(uint32_t fourcc, char buf[8])
@@ -920,6 +926,11 @@ uint64_t now_us(void)
 	return now_ns() / 1000;
 }
 
+double ms_since(uint64_t t0)
+{
+	return (now_us() - t0) / 1000.0;
+}
+
 void fill_pattern(void *buf, size_t len, unsigned int seed)
 {
 	uint8_t *b = buf;
@@ -1009,6 +1020,23 @@ int write_file(const char *path, const char *s)
 	if (fclose(f))
 		ret = -errno;
 	return ret;
+}
+
+int kill_switch_get(void)
+{
+	return read_bool_file(KILL_SWITCH);
+}
+
+int kill_switch_set(bool on)
+{
+	return write_file(KILL_SWITCH, on ? "1" : "0");
+}
+
+void kill_switch_restore(int *saved)
+{
+	if (*saved >= 0)
+		kill_switch_set(*saved);
+	*saved = -1;
 }
 
 

@@ -86,6 +86,21 @@ struct m2m_buf_state {
 	uint32_t bytesused[VIDEO_MAX_PLANES];
 };
 
+/*
+ * The text of the last error a set of helpers recorded. errtext_set()
+ * stores "<@fmt, printf-style>: <strerror(-@err)>" in @e and returns @err, a
+ * negative errno, for a helper to return; errtext_str() is that text, or
+ * "no error recorded". m2m_strerror() is the one of the helpers below, kept
+ * per thread: each thread reads the error of its own last call.
+ */
+struct errtext {
+	char buf[256];
+};
+
+int errtext_set(struct errtext *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *errtext_str(const struct errtext *e);
+
 const char *m2m_strerror(void);
 
 /*
@@ -287,12 +302,28 @@ int read_bool_file(const char *path);	/* 1 (Y), 0 (N) or -errno */
 int write_file(const char *path, const char *s);
 
 /*
+ * The producer fence kill switch (CONTRACT.md F12): videobuf2_common's
+ * producer_fences parameter, which the queues set up from then on follow.
+ * kill_switch_get() returns 1 (on), 0 (off) or a negative errno, -ENOENT
+ * on a kernel without the series; kill_switch_set() 0 or a negative errno.
+ * kill_switch_restore() puts back *@saved, a value kill_switch_get()
+ * returned before a change, unless it is negative (nothing to restore), and
+ * leaves -1 in it.
+ */
+#define KILL_SWITCH	"/sys/module/videobuf2_common/parameters/producer_fences"
+int kill_switch_get(void);
+int kill_switch_set(bool on);
+void kill_switch_restore(int *saved);
+
+/*
  * CLOCK_MONOTONIC, the clock of a fence's timestamp (ktime_get()), in
  * nanoseconds and in microseconds (rounded down: compare a wake-up with a
  * fence's timestamp in nanoseconds).
  */
 uint64_t now_ns(void);
 uint64_t now_us(void);
+/* Milliseconds from @t0, a now_us() value, to now. */
+double ms_since(uint64_t t0);
 
 /* Fill @len bytes with a pattern whose every byte has bit 7 set. */
 void fill_pattern(void *buf, size_t len, unsigned int seed);

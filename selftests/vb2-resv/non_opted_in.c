@@ -151,11 +151,6 @@ FIXTURE_TEARDOWN(vim2m_job)
 	m2m_close(&self->dev);
 }
 
-static double ms_since(uint64_t t0)
-{
-	return (now_us() - t0) / 1000.0;
-}
-
 /*
  * Called right after an observation: a job still running now was running
  * when the observation was made, so the observation saw a job in flight.

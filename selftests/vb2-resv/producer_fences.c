@@ -267,11 +267,6 @@ static bool job_in_flight(struct job *j)
 	return (st.flags & V4L2_BUF_FLAG_QUEUED) && !(st.flags & V4L2_BUF_FLAG_DONE);
 }
 
-static double ms_since(uint64_t t0)
-{
-	return (now_us() - t0) / 1000.0;
-}
-
 /*
  * Open a context of the device, start a job of @job_ms ending in @result and
  * take its fence as a sync_file in @sync_fd, skipping where the device cannot
@@ -321,8 +316,7 @@ FIXTURE_TEARDOWN(fence)
 	sw_sync_rescue_cancel(self->rescue);
 	if (self->timeline >= 0)
 		close(self->timeline);
-	if (self->kill_switch >= 0)
-		write_file(KILL_SWITCH, self->kill_switch ? "1" : "0");
+	kill_switch_restore(&self->kill_switch);
 	if (self->failslab)
 		failslab_disarm();
 	job_close(&self->a);
@@ -638,7 +632,7 @@ TEST_F(fence, hang_ends_by_watchdog_within_bound)
 	int __on;								\
 										\
 	SKIP_UNLESS_DESTRUCTIVE("flips videobuf2_common.producer_fences");	\
-	__on = read_bool_file(KILL_SWITCH);					\
+	__on = kill_switch_get();						\
 										\
 	if (__on == -ENOENT)							\
 		SKIP(return, "no %s: a kernel without the series?", KILL_SWITCH); \

@@ -776,7 +776,7 @@ TEST_F(rk3399, hang_ended_by_watchdog_then_usable)
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, WATCHDOG_MS + SLACK_MS))
 		TH_LOG("a hung job's fence is still pending after %d ms",
 		       WATCHDOG_MS + SLACK_MS);
-	ms = (now_us() - t0) / 1000.0;
+	ms = ms_since(t0);
 	TH_LOG("the watchdog ended the hung job after %.0f ms", ms);
 	EXPECT_EQ(-ETIMEDOUT, sync_file_status(sync_fd))
 		TH_LOG("the watchdog-failed job's fence error is not -ETIMEDOUT");

@@ -2,9 +2,9 @@
 /*
  * What the vb2-resv programs share about the device under test: which
  * driver to look for ($VB2_RESV_DRIVER, by default the test module
- * vb2-resv-test), the names of its controls, counters and of the kill
- * switch, and how a kselftest_harness test skips on a device that cannot
- * run it (include kselftest_harness.h first for that).
+ * vb2-resv-test), the names of its controls and counters, and how a
+ * kselftest_harness test skips on a device that cannot run it (include
+ * kselftest_harness.h first for that). The kill switch is in m2m_util.h.
  */
 #ifndef VB2_RESV_TEST_H
 #define VB2_RESV_TEST_H
@@ -18,7 +18,6 @@
 
 #define DEFAULT_DRIVER		"vb2-resv-test"
 #define TRANS_TIME_CTRL		"Transaction Time (msec)"
-#define KILL_SWITCH		"/sys/module/videobuf2_common/parameters/producer_fences"
 #define FENCE_DRIVER		"vb2"
 /* the test module's counters: "name value" lines */
 #define STATS			"/sys/kernel/debug/" DEFAULT_DRIVER "/stats"
