@@ -183,9 +183,12 @@ struct model {
 	 * debugfs rga/isr_hook: an ftrace hook on rockchip-rga's
 	 * rga_handle_irq(), the part of its interrupt handler that reads the
 	 * core, counts its calls in rga/isr_calls and, in rga/isr_in_reset,
-	 * those made while the core reset is asserted.
+	 * those made while the core reset is asserted. Without dynamic ftrace
+	 * (the board package's kernel) there is no hook, and isr_hook says so.
 	 */
+#ifdef CONFIG_DYNAMIC_FTRACE
 	struct ftrace_ops isr_ops;
+#endif
 	struct mutex isr_lock;	/* hooking and unhooking */
 	bool isr_hooked;
 	u32 isr_calls, isr_in_reset;
