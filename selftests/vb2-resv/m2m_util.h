@@ -15,6 +15,14 @@
  * a negative errno on failure. On failure they also record a one-line
  * description of what failed ("VIDIOC_S_FMT(CAPTURE): Invalid argument"),
  * which m2m_strerror() returns, so a test can print it in its message.
+ *
+ * The programs include this header alone and link all of its files:
+ * v4l2_util.c (the m2m_* device, queue, buffer and control helpers),
+ * dmabuf_util.c (dma_heap_alloc() and the dmabuf_* helpers), sync_util.c
+ * (sync_file_* and sw_sync_*), kernel_util.c (m2m_load_module(), the small
+ * sysfs/debugfs files, the kill switch and the fence_hist_* tracefs
+ * counters) and m2m_util.c (the error text, poll_fd(), the clock and the
+ * byte patterns).
  */
 #ifndef M2M_UTIL_H
 #define M2M_UTIL_H
