@@ -16,8 +16,8 @@ grep -q '^linger_hooked 1$' /sys/kernel/debug/vb2-resv-test/stats
 result $? "vb2-resv-test hooked __v4l2_m2m_try_queue() of the unfixed v4l2-mem2mem"
 # Not a .tap file: the test may pass (KASAN does not stop it); the host
 # decides from dmesg.
-"$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" -t close_while_job_completes_elsewhere \
-	>"$OUT/producer_fences-unfixed.log" 2>&1
+"$VMTEST_STAGE/kselftest/vb2-resv/fence_errors" -t close_while_job_completes_elsewhere \
+	>"$OUT/fence_errors-unfixed.log" 2>&1
 
 # Reached the end: the host knows the plan ran whole.
 exit 0
