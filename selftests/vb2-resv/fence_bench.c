@@ -49,11 +49,8 @@
  *    buffers unmapped and the video node closed, timed: what releasing a queue that published fences
  *    costs (GStreamer's device probing opens and closes every node).
  *
- * The 95% interval of a median is the distribution-free one from order
- * statistics: of n sorted values x(1)..x(n), [x(k), x(n+1-k)] with the
- * largest k such that P(Binomial(n, 1/2) <= k - 1) <= 0.025. Below six
- * values there is none ("n/a"): a short run (-r 2 -R 2) still runs and
- * reports, but its interval is not narrow enough.
+ * The statistics (medians and their 95% intervals) and the CSV files are
+ * fence_bench_stats.c's.
  *
  * The test device counts its fences' signals from a callback it adds to
  * each (vb2-resv-test's count_signals), which no real driver does: its cost
@@ -91,6 +88,7 @@
 
 #include "kselftest.h"
 #include "m2m_util.h"
+#include "fence_bench_stats.h"
 
 #define COUNT_SIGNALS	"/sys/module/vb2_resv_test/parameters/count_signals"
 #define JOB_US		"/sys/module/vb2_resv_test/parameters/job_us"
@@ -98,8 +96,7 @@
 #define NBUFS		4
 #define MAX_PAIRS	100
 #define MAX_CTX		32
-#define MAX_SAMPLES	1000	/* wake-ups of each kind */
-#define MAX_VALUES	MAX_SAMPLES	/* the most one summary sorts */
+#define MAX_SAMPLES	MAX_VALUES	/* wake-ups of each kind: the most one summary sorts */
 #define TIMEOUT_MS	10000
 
 static const char *driver = "vb2-resv-test";
@@ -142,89 +139,6 @@ static void set_fences(bool on)
 		fprintf(stderr, "fence_bench: cannot write %s\n", KILL_SWITCH);
 		exit(1);
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * median_ci_k() - the order statistic of the 95% interval of a median
- * @n: how many values, at most MAX_VALUES
- *
- * Of @n sorted values x(1)..x(n), [x(k), x(n+1-k)] misses the median of
- * the distribution they come from with probability 2 * P(B <= k - 1),
- * B ~ Binomial(n, 1/2), whatever that distribution is. The tail is summed
- * term by term from P(B = 0) = 2^-n, which double holds for n <= 1000.
- *
- * Return: the largest k with P(B <= k - 1) <= 0.025 (coverage of at least
- * 95%), or 0 if even k = 1 misses too often (n < 6).
- */
-static int median_ci_k(int n)
-{
-	double term = 1, tail;
-	int i, k = 0;
-
-	for (i = 0; i < n; i++)
-		term /= 2;
-	tail = term;			/* P(B <= 0) */
-	for (i = 0; i < n && tail <= 0.025; i++) {
-		k = i + 1;		/* P(B <= k - 1) <= 0.025 */
-		term = term * (n - i) / (i + 1);
-		tail += term;		/* P(B <= i + 1) */
-	}
-	return k;
-}
-
-/* The median of some values, its 95% interval and their spread. */
-struct summary {
-	int n;
-	double median;
-	double lo, hi;		/* the interval, if has_ci */
-	bool has_ci;
-	double min, max;
-};
-
-/* Summarise @n values (1..MAX_VALUES) of @v, which stay in their order. */
-static void summarise(const double *v, int n, struct summary *s)
-{
-	double x[MAX_VALUES];
-	int k;
-
-	memcpy(x, v, n * sizeof(*x));
-	qsort(x, n, sizeof(*x), cmp_double);
-	s->n = n;
-	s->median = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-	s->min = x[0];
-	s->max = x[n - 1];
-	k = median_ci_k(n);
-	s->has_ci = k > 0;
-	s->lo = k ? x[k - 1] : 0;
-	s->hi = k ? x[n - k] : 0;
-}
-
-/* "0.987 [0.975, 0.996]", or "0.987 [n/a]" without an interval. */
-static const char *fmt_ci(char *buf, size_t len, const struct summary *s,
-			  int prec, bool sign)
-{
-	int used;
-
-	if (sign)
-		used = snprintf(buf, len, "%+.*f", prec, s->median);
-	else
-		used = snprintf(buf, len, "%.*f", prec, s->median);
-	if (!s->has_ci)
-		snprintf(buf + used, len - used, " [n/a]");
-	else if (sign)
-		snprintf(buf + used, len - used, " [%+.*f, %+.*f]", prec, s->lo,
-			 prec, s->hi);
-	else
-		snprintf(buf + used, len - used, " [%.*f, %.*f]", prec, s->lo,
-			 prec, s->hi);
-	return buf;
 }
 
 /* A context with NBUFS buffers per queue, jobs of @job_ms, streaming. */
@@ -338,7 +252,6 @@ static double throughput(long jobs, int contexts, const char *section,
 {
 	double off[MAX_PAIRS], on[MAX_PAIRS], ratio[MAX_PAIRS], cost[MAX_PAIRS];
 	struct summary s_off, s_on, s_ratio, s_cost;
-	char b_ratio[64], b_cost[64], b_width[32];
 	bool narrow = false, on_first;
 	int n = 0;
 
@@ -360,16 +273,7 @@ static double throughput(long jobs, int contexts, const char *section,
 	summarise(off, n, &s_off);
 	summarise(on, n, &s_on);
 	summarise(cost, n, &s_cost);
-	if (s_ratio.has_ci)
-		snprintf(b_width, sizeof(b_width), "%s (%.3f)",
-			 narrow ? "yes" : "no", s_ratio.hi - s_ratio.lo);
-	else
-		snprintf(b_width, sizeof(b_width), "no (n/a)");
-	printf("| %s | %d | %.0f (%.0f..%.0f) | %.0f (%.0f..%.0f) | %s | %s | %s |\n",
-	       what, n, s_off.median, s_off.min, s_off.max, s_on.median,
-	       s_on.min, s_on.max, fmt_ci(b_ratio, sizeof(b_ratio), &s_ratio, 3, false),
-	       fmt_ci(b_cost, sizeof(b_cost), &s_cost, 1, true), b_width);
-	fflush(stdout);
+	print_pairs_row(what, n, &s_off, &s_on, &s_ratio, &s_cost, narrow);
 	return s_off.median;
 }
 
@@ -703,28 +607,6 @@ dequeue:
 	printf("| ratio of the medians, sync_file / DQBUF | | %.2f | | |\n",
 	       s[WAIT_SYNC_FILE].median / s[WAIT_DQBUF].median);
 	fflush(stdout);
-}
-
-/* Open @path for writing and write its CSV @header. */
-static FILE *csv_open(const char *path, const char *header)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		fprintf(stderr, "fence_bench: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	fprintf(f, "%s\n", header);
-	return f;
-}
-
-static void csv_close(FILE *f, const char *path)
-{
-	if (f && fclose(f)) {
-		fprintf(stderr, "fence_bench: writing %s: %s\n", path,
-			strerror(errno));
-		exit(1);
-	}
 }
 
 static void usage(void)
