@@ -21,7 +21,7 @@ help:
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
 	@echo 'make packaging-check  the Arch package: extlinux and pacman hook tests, sources, makepkg prepare(), board config'
 	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
-	@echo 'make send-prep  b4 prepares patches/sw_sync/, patches/fixes/, patches/ and patches/rkvdec/ for sending as you, once you have reviewed them (SEND_TREE=your kernel git tree, SEND_REVIEWED=yes; without SEND_TREE a rehearsal): writes them to $$CACHE/send'
+	@echo 'make send-prep  b4 prepares patches/sw_sync/, patches/fixes/, patches/, patches/rkvdec/ and patches/vim2m/ for sending as you, once you have reviewed them (SEND_TREE=your kernel git tree, SEND_REVIEWED=yes; without SEND_TREE a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
 	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga in the VM, fences on and off'

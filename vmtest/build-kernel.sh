@@ -55,39 +55,70 @@ if [ -f "$REPO_DIR/kmod-vb2-resv-test/Kbuild" ]; then
 		INSTALL_MOD_PATH="$STAGE/modroot" INSTALL_MOD_STRIP=1
 fi
 
+# module_variant NAME KEY MESSAGE PREPARE DIR... -- MODULE...: other builds
+# of some modules, staged in $STAGE/NAME/ for the guest to insmod in place of
+# the kernel's. Unless they were built with KEY already, say MESSAGE, run
+# PREPARE in an empty $CACHE/NAME-drivers (it unpacks and changes the
+# sources), build each DIR (below drivers/media) there as external modules
+# and stage each MODULE (a .ko path below drivers/media). The benchmark
+# kernel needs none.
+module_variant() {
+	local name=$1 key=$2 msg=$3 prepare=$4 src=$CACHE/$1-drivers dirs=() mods=() m
+	shift 4
+	while [ "$1" != -- ]; do
+		dirs+=("$1")
+		shift
+	done
+	shift
+	mods=("$@")
+	[ "${KERNEL_FLAVOR:-}" != bench ] || return 0
+	if [ "$(cat "$src/key" 2>/dev/null)" = "$key" ]; then
+		for m in "${mods[@]}"; do
+			[ -f "$STAGE/$name/${m##*/}" ] || break
+		done
+		[ -f "$STAGE/$name/${m##*/}" ] && return 0
+	fi
+	say "$msg"
+	rm -rf "$src" "${STAGE:?}/$name"
+	mkdir -p "$src" "$STAGE/$name"
+	(cd "$src" && "$prepare") || die "cannot prepare the sources of the $name modules"
+	for m in "${dirs[@]}"; do
+		logged "$name-${m//\//-}.log" kmake M="$src/drivers/media/$m" modules
+	done
+	for m in "${mods[@]}"; do
+		cp "$src/drivers/media/$m" "$STAGE/$name/"
+	done
+	echo "$key" > "$src/key"
+}
+
 # hantro-vpu, rockchip-rga and rockchip-vdec without patches 2 and 3 and the
 # rkvdec follow-up (patch 1 does not touch them: their base sources), built
 # against the same kernel, so that the guest shows the rk3399_fences tests
-# failing with them: the tests check the drivers' changes, not only the helper. And v4l2-mem2mem from its base sources, that
-# is without the fix in patches/fixes/ (nor patch 1's part of it), for the
-# boot that shows the fix's regression test failing without it. Built
-# against the patched kernel's headers: the key has the series (HEAD), as a
-# module built against other headers would see other structure layouts.
-unpatched=$CACHE/unpatched-drivers
-key="$(git -C "$TREE" rev-parse vmtest-base HEAD | tr '\n' ' ')$(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver"
-if [ "${KERNEL_FLAVOR:-}" != bench ] &&
-   { [ "$(cat "$unpatched/key" 2>/dev/null)" != "$key" ] ||
-     [ ! -f "$STAGE/unpatched/v4l2-mem2mem.ko" ] ||
-     [ ! -f "$STAGE/unpatched/rockchip-vdec.ko" ]; }; then
-	say "building hantro-vpu, rockchip-rga, rockchip-vdec and v4l2-mem2mem from the base sources"
-	rm -rf "$unpatched" "$STAGE/unpatched"
-	mkdir -p "$unpatched" "$STAGE/unpatched"
+# failing with them: the tests check the drivers' changes, not only the
+# helper. vim2m without the vim2m follow-up, the in-tree driver that does not
+# opt in, for the tests of a driver that does not. And v4l2-mem2mem from its
+# base sources, that is without the fix in patches/fixes/ (nor patch 1's part
+# of it), for the boot that shows the fix's regression test failing without
+# it. Built against the patched kernel's headers: the key has the series
+# (HEAD), as a module built against other headers would see other structure
+# layouts.
+unpatched_sources() {
 	git -C "$TREE" archive vmtest-base drivers/media/platform/verisilicon \
 		drivers/media/platform/rockchip/rga drivers/media/platform/rockchip/rkvdec \
-		drivers/media/v4l2-core/v4l2-mem2mem.c |
-		tar -x -C "$unpatched"
-	# v4l2-core builds much more than the one module: a Kbuild of its own.
-	echo 'obj-m += v4l2-mem2mem.o' >"$unpatched/drivers/media/v4l2-core/Kbuild"
-	for d in platform/verisilicon platform/rockchip/rga platform/rockchip/rkvdec v4l2-core; do
-		logged unpatched.log kmake M="$unpatched/drivers/media/$d" modules
-	done
-	cp "$unpatched/drivers/media/platform/verisilicon/hantro-vpu.ko" \
-	   "$unpatched/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
-	   "$unpatched/drivers/media/platform/rockchip/rkvdec/rockchip-vdec.ko" \
-	   "$unpatched/drivers/media/v4l2-core/v4l2-mem2mem.ko" \
-	   "$STAGE/unpatched/"
-	echo "$key" > "$unpatched/key"
-fi
+		drivers/media/v4l2-core/v4l2-mem2mem.c drivers/media/test-drivers/vim2m.c |
+		tar -x
+	# v4l2-core and test-drivers build much more than the one module: a
+	# Kbuild of their own.
+	echo 'obj-m += v4l2-mem2mem.o' >drivers/media/v4l2-core/Kbuild
+	echo 'obj-m += vim2m.o' >drivers/media/test-drivers/Kbuild
+}
+module_variant unpatched \
+	"$(git -C "$TREE" rev-parse vmtest-base HEAD | tr '\n' ' ')$(sha256sum "$BUILD/.config" | cut -d' ' -f1) $kver" \
+	"building hantro-vpu, rockchip-rga, rockchip-vdec, vim2m and v4l2-mem2mem from the base sources" \
+	unpatched_sources \
+	platform/verisilicon platform/rockchip/rga platform/rockchip/rkvdec v4l2-core test-drivers -- \
+	platform/verisilicon/hantro-vpu.ko platform/rockchip/rga/rockchip-rga.ko \
+	platform/rockchip/rkvdec/rockchip-vdec.ko v4l2-core/v4l2-mem2mem.ko test-drivers/vim2m.ko
 
 # rockchip-rga as the series has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/); hantro-vpu as the series has it, but
@@ -96,7 +127,6 @@ fi
 # stop; rockchip-vdec as the follow-up has it, but with a watchdog that does
 # not stop the decoder: the guest shows the tests of all five failing with
 # them.
-negative=$CACHE/negative-drivers
 neg_diff=$VMTEST_DIR/negative/rga-watchdog-resets-under-handler.diff
 neg_av1=$VMTEST_DIR/negative/hantro-av1-finishes-twice.diff
 neg_hantro_stop=$VMTEST_DIR/negative/hantro-fences-without-reset.diff
@@ -104,39 +134,30 @@ neg_rkvdec_stop=$VMTEST_DIR/negative/rkvdec-watchdog-masks-only.diff
 neg_hantro_irq=$VMTEST_DIR/negative/hantro-error-irq-no-stop.diff
 vdpu2_fix=$(ls "$PATCHES"/fixes/0003-media-verisilicon-rockchip-*.patch 2>/dev/null) ||
 	die "no $PATCHES/fixes/0003-media-verisilicon-rockchip-*.patch: the VDPU2 fix, whose revert the negative hantro-vpu needs"
-key="$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" "$neg_hantro_irq" | cut -d' ' -f1 | tr '\n' ' ')$kver"
-if [ "${KERNEL_FLAVOR:-}" != bench ] &&
-   { [ "$(cat "$negative/key" 2>/dev/null)" != "$key" ] ||
-     [ ! -f "$STAGE/negative/rockchip-rga.ko" ] ||
-     [ ! -f "$STAGE/negative/hantro-vpu.ko" ] ||
-     [ ! -f "$STAGE/negative/rockchip-vdec.ko" ]; }; then
-	say "building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes, fencing what it cannot stop and not stopping the VEPU2 on an error, rockchip-vdec with a watchdog that does not stop it"
-	rm -rf "$negative" "$STAGE/negative"
-	mkdir -p "$negative" "$STAGE/negative"
+negative_sources() {
 	git -C "$TREE" archive HEAD drivers/media/platform/rockchip/rga \
 		drivers/media/platform/verisilicon \
-		drivers/media/platform/rockchip/rkvdec | tar -x -C "$negative"
-	patch -d "$negative" -p1 -F0 --quiet <"$neg_diff" ||
+		drivers/media/platform/rockchip/rkvdec | tar -x
+	patch -p1 -F0 --quiet <"$neg_diff" ||
 		die "$neg_diff does not apply to the series' rga.c: update it with the rga patches"
-	patch -d "$negative" -p1 -R -F0 --quiet <"$vdpu2_fix" ||
+	patch -p1 -R -F0 --quiet <"$vdpu2_fix" ||
 		die "$vdpu2_fix does not revert from the series' hantro"
-	patch -d "$negative" -p1 -F0 --quiet <"$neg_av1" ||
+	patch -p1 -F0 --quiet <"$neg_av1" ||
 		die "$neg_av1 does not apply to the series' hantro: update it with patch 2"
-	patch -d "$negative" -p1 -F0 --quiet <"$neg_hantro_stop" ||
+	patch -p1 -F0 --quiet <"$neg_hantro_stop" ||
 		die "$neg_hantro_stop does not apply to the series' hantro: update it with patch 2"
-	patch -d "$negative" -p1 -F0 --quiet <"$neg_hantro_irq" ||
+	patch -p1 -F0 --quiet <"$neg_hantro_irq" ||
 		die "$neg_hantro_irq does not apply to the series' hantro: update it with patch 2"
-	patch -d "$negative" -p1 -F0 --quiet <"$neg_rkvdec_stop" ||
+	patch -p1 -F0 --quiet <"$neg_rkvdec_stop" ||
 		die "$neg_rkvdec_stop does not apply to the follow-up's rkvdec: update it with the follow-up"
-	logged negative-rga.log kmake M="$negative/drivers/media/platform/rockchip/rga" modules
-	logged negative-hantro.log kmake M="$negative/drivers/media/platform/verisilicon" modules
-	logged negative-rkvdec.log kmake M="$negative/drivers/media/platform/rockchip/rkvdec" modules
-	cp "$negative/drivers/media/platform/rockchip/rga/rockchip-rga.ko" \
-	   "$negative/drivers/media/platform/verisilicon/hantro-vpu.ko" \
-	   "$negative/drivers/media/platform/rockchip/rkvdec/rockchip-vdec.ko" \
-	   "$STAGE/negative/"
-	echo "$key" > "$negative/key"
-fi
+}
+module_variant negative \
+	"$(git -C "$TREE" rev-parse HEAD) $(sha256sum "$BUILD/.config" "$neg_diff" "$neg_av1" "$vdpu2_fix" "$neg_hantro_stop" "$neg_rkvdec_stop" "$neg_hantro_irq" | cut -d' ' -f1 | tr '\n' ' ')$kver" \
+	"building the negative drivers: rockchip-rga without its watchdog's wait for the interrupt handler, hantro-vpu without its VDPU2 and AV1 fixes, fencing what it cannot stop and not stopping the VEPU2 on an error, rockchip-vdec with a watchdog that does not stop it" \
+	negative_sources \
+	platform/rockchip/rga platform/verisilicon platform/rockchip/rkvdec -- \
+	platform/rockchip/rga/rockchip-rga.ko platform/verisilicon/hantro-vpu.ko \
+	platform/rockchip/rkvdec/rockchip-vdec.ko
 
 targets=$(cd "$REPO_DIR/selftests" && ls -d -- */ | tr -d / | tr '\n' ' ')
 say "building selftests: $targets"

@@ -45,14 +45,19 @@ else
 	fixes=("$tmp"/out/vb2-mem2mem-fixes/*.eml)
 	series=("$tmp"/out/vb2-producer-fences/*.eml)
 	rkvdec=("$tmp"/out/vb2-rkvdec-fences/*.eml)
-	want_series=$(($(series_patches | grep -vc -e '/sw_sync/' -e '/fixes/' -e '/rkvdec/') + 1))
+	vim2m=("$tmp"/out/vb2-vim2m-fences/*.eml)
+	want_series=$(($(series_patches | grep -vc -e '/sw_sync/' -e '/fixes/' -e '/rkvdec/' -e '/vim2m/') + 1))
 	[ ${#series[@]} -eq "$want_series" ] ||
 		{ echo "#   ${#series[@]} messages for the series, wanted $want_series"; rc=1; }
-	# The follow-up: one patch, whose message carries its cover letter.
-	n_rkvdec=$(series_patches | grep -c '/rkvdec/')
-	want_rkvdec=$((n_rkvdec > 1 ? n_rkvdec + 1 : n_rkvdec))
-	[ -f "${rkvdec[0]}" ] && [ ${#rkvdec[@]} -eq "$want_rkvdec" ] ||
-		{ echo "#   ${#rkvdec[@]} messages for the rkvdec follow-up, wanted $want_rkvdec"; rc=1; }
+	# Each follow-up: one patch, whose message carries its cover letter.
+	for f in rkvdec vim2m; do
+		declare -n msgs=$f
+		n_f=$(series_patches | grep -c "/$f/")
+		want_f=$((n_f > 1 ? n_f + 1 : n_f))
+		[ -f "${msgs[0]}" ] && [ ${#msgs[@]} -eq "$want_f" ] ||
+			{ echo "#   ${#msgs[@]} messages for the $f follow-up, wanted $want_f"; rc=1; }
+		unset -n msgs
+	done
 	# The sw_sync fix alone, for dma-buf: one message, not the media list.
 	[ -f "${swsync[0]}" ] && [ ${#swsync[@]} -eq 1 ] ||
 		{ echo "#   ${#swsync[@]} messages for the sw_sync fix, wanted 1"; rc=1; }
@@ -62,7 +67,7 @@ else
 	[ -f "${fixes[0]}" ] || { echo "#   no message for the fixes"; rc=1; }
 	[ ! -f "${fixes[0]}" ] || [ ${#fixes[@]} -eq "$want_fixes" ] ||
 		{ echo "#   ${#fixes[@]} messages for the fixes, wanted $want_fixes"; rc=1; }
-	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
+	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}" "${vim2m[@]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q "^From: $ident" "$m" || { echo "#   $n: not from $ident"; rc=1; }
@@ -77,7 +82,7 @@ else
 			{ echo "#   $n: no Assisted-by trailer followed by the Signed-off-by of $ident"; rc=1; } ;;
 		esac
 	done
-	for m in "${fixes[0]}" "${series[0]}" "${rkvdec[0]}"; do
+	for m in "${fixes[0]}" "${series[0]}" "${rkvdec[0]}" "${vim2m[0]}"; do
 		[ -f "$m" ] || continue
 		n=$(basename "$m")
 		grep -q '^base-commit: [0-9a-f]\{40\}$' "$m" || { echo "#   $n: no base-commit"; rc=1; }
@@ -107,7 +112,7 @@ else
 	# checkpatch on what would be sent; the tree has no upstream history
 	# to look up the commit a Fixes: tag names.
 	patches_out=()
-	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}"; do
+	for m in "${swsync[@]}" "${fixes[@]}" "${series[@]}" "${rkvdec[@]}" "${vim2m[@]}"; do
 		case $(basename "$m") in 0000-*) ;; *) [ -f "$m" ] && patches_out+=("$m") ;; esac
 	done
 	if ! (cd "$TREE" && scripts/checkpatch.pl --strict -q --ignore UNKNOWN_COMMIT_ID \
@@ -115,5 +120,5 @@ else
 		diag <"$tmp/checkpatch.log"; rc=1
 	fi
 fi
-tap "$tapfile" $rc "send: b4 prepares the sw_sync fix on its own for dma-buf, the fixes, the v4 series and the rkvdec follow-up as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
+tap "$tapfile" $rc "send: b4 prepares the sw_sync fix on its own for dma-buf, the fixes, the v4 series and the rkvdec and vim2m follow-ups as the sender who reviewed them: From and Signed-off-by theirs after the Assisted-by trailer, base-commit, To/Cc from get_maintainer.pl, checkpatch --strict clean"
 exit 0

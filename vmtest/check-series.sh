@@ -84,7 +84,7 @@ spatch=$("$VMTEST_DIR/fetch-cocci.sh")
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/patches/sw_sync" "$tmp/patches/fixes" "$tmp/patches/rkvdec"
+mkdir -p "$tmp/patches/sw_sync" "$tmp/patches/fixes" "$tmp/patches/rkvdec" "$tmp/patches/vim2m"
 mapfile -t patches < <(series_patches)
 [ ${#patches[@]} -gt 0 ] || die "no patch in $PATCHES"
 for p in "${patches[@]}"; do
@@ -423,11 +423,12 @@ cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log:
 
 for p in "${patches[@]}"; do
 	# 0001 for the series, fixes-0001 for the fixes it depends on,
-	# sw_sync-0001 for the sw_sync fix, rkvdec-0001 for the follow-up
+	# sw_sync-0001 for the sw_sync fix, rkvdec-0001 and vim2m-0001 for the
+	# follow-ups
 	id=$(basename "$p")
 	id=${id%%-*}
 	case $(basename "$(dirname "$p")") in
-	sw_sync | fixes | rkvdec) id=$(basename "$(dirname "$p")")-$id ;;
+	sw_sync | fixes | rkvdec | vim2m) id=$(basename "$(dirname "$p")")-$id ;;
 	esac
 	rc=0
 	"$VMTEST_DIR/apply-series.sh" "$st" HEAD "$p" 2>"$logs/$id-apply.log" || rc=1

@@ -37,10 +37,11 @@ tree_kernelversion() {
 
 # The patches of the series in order, without the cover letters: the
 # sw_sync fix its tests need (sent to dma-buf on its own), the fixes it
-# depends on, the series, then the follow-up for rkvdec.
+# depends on, the series, then its follow-ups for rkvdec and vim2m (they
+# are independent of each other).
 series_patches() {
 	local d
-	for d in "$PATCHES/sw_sync" "$PATCHES/fixes" "$PATCHES" "$PATCHES/rkvdec"; do
+	for d in "$PATCHES/sw_sync" "$PATCHES/fixes" "$PATCHES" "$PATCHES/rkvdec" "$PATCHES/vim2m"; do
 		find "$d" -maxdepth 1 -name '*.patch' ! -name '0000-*' 2>/dev/null | sort
 	done
 }

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Prepare patches/sw_sync/, patches/fixes/, patches/ and patches/rkvdec/ for sending with b4, as their sender.
+# Prepare patches/sw_sync/, patches/fixes/, patches/ and its follow-ups for sending with b4, as their sender.
 #
 # usage: send-prep.sh [OUTDIR]     (make send-prep [SEND_TREE=...] [SEND_BASE=...])
 #
 # In SEND_TREE, a kernel git tree of the sender's (default: a scratch clone of
-# the harness's tree, a rehearsal), it makes four b4 branches, the first two
+# the harness's tree, a rehearsal), it makes five b4 branches, the first two
 # on SEND_BASE (default: the tag v<base version> if the tree has it, else
 # vmtest-base):
 #   b4/vb2-sw-sync-fix        patches/sw_sync/, for the dma-buf maintainers
 #   b4/vb2-mem2mem-fixes      patches/fixes/, its cover letter
 #   b4/vb2-producer-fences    patches/ on top of it, its cover letter, v4
 #   b4/vb2-rkvdec-fences      patches/rkvdec/ on top of that, its cover letter
+#   b4/vb2-vim2m-fences       patches/vim2m/ on top of the series too
 # The stored patches carry no Signed-off-by, only the Assisted-by trailer of
 # Documentation/process/coding-assistants.rst: a Signed-off-by certifies the
 # Developer's Certificate of Origin, which only a person can. The sender
@@ -93,7 +94,7 @@ if [ "$reviewed" != yes ] && [ -t 0 ] && [ -z "${CI:-}" ]; then
 	cat >&2 <<EOF
 Your Signed-off-by certifies the Developer's Certificate of Origin
 (Documentation/process/submitting-patches.rst) for every patch in
-$PATCHES/fixes, $PATCHES and $PATCHES/rkvdec.
+$PATCHES/fixes, $PATCHES, $PATCHES/rkvdec and $PATCHES/vim2m.
 They were written with an AI assistant (their Assisted-by trailer says so;
 Documentation/process/coding-assistants.rst): you answer for them on the list.
 EOF
@@ -170,6 +171,7 @@ fixes_tip=$(git_s rev-parse HEAD)
 prepare vb2-producer-fences "$fixes_tip" "$series_version" "$PATCHES"
 series_tip=$(git_s rev-parse HEAD)
 prepare vb2-rkvdec-fences "$series_tip" 1 "$PATCHES/rkvdec"
+prepare vb2-vim2m-fences "$series_tip" 1 "$PATCHES/vim2m"
 
 cat <<EOF
 Before sending, in $tree:
@@ -179,9 +181,11 @@ Before sending, in $tree:
     Fixes: tag names, and says so;
   - the series names the fixes as its prerequisite; its base-commit is the
     fix's commit in your tree until the fix is merged: send the fixes first;
-    the rkvdec follow-up names the series likewise: send it last;
+    the rkvdec and vim2m follow-ups name the series likewise: send them
+    last;
   - the sw_sync fix goes to the dma-buf maintainers on its own, whenever.
 Then send each branch: git checkout b4/vb2-sw-sync-fix && b4 send, and
 git checkout b4/vb2-mem2mem-fixes && b4 send (then b4/vb2-producer-fences
-and b4/vb2-rkvdec-fences), with b4 set up to sign (patatt) and send.
+b4/vb2-rkvdec-fences and b4/vb2-vim2m-fences), with b4 set up to sign
+(patatt) and send.
 EOF

@@ -84,6 +84,13 @@ int job_start(struct job *j, bool capture_only);
 bool job_in_flight(struct job *j);
 
 /*
+ * The test device writes byte i of the frame with sequence number @sequence
+ * as OUTPUT byte i XOR this key; vim2m copies OUTPUT as it is (key 0): the
+ * jobs of job_open() have one format and size on both queues.
+ */
+uint8_t frame_key(uint32_t sequence);
+
+/*
  * Bytes of CAPTURE buffer 0, read through its dma-bufs (j->dmabuf[]) once
  * the job is done, that are not the frame the test device writes from
  * OUTPUT buffer 0 with sequence number @sequence (every CAPTURE plane, one
@@ -142,6 +149,12 @@ struct fence_fixture {
 	int watchdog_ms;	/* the test device's, to restore, or -1 */
 };
 
+/*
+ * Why the device the tests run on publishes no producer fences, or NULL if
+ * it does (or cannot be opened: the tests say why). The fixtures skip then.
+ */
+const char *why_no_fences(void);
+
 void fence_fixture_setup(struct fence_fixture *fx);
 void fence_fixture_teardown(struct fence_fixture *fx);
 
@@ -155,7 +168,11 @@ FIXTURE(name) {								\
 };									\
 FIXTURE_SETUP(name)							\
 {									\
+	const char *__why = why_no_fences();				\
+									\
 	fence_fixture_setup(&self->fx);					\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
 }									\
 FIXTURE_TEARDOWN(name)							\
 {									\

@@ -118,7 +118,10 @@ static int job_open(struct job *j, uint32_t fourcc, uint32_t w, uint32_t h,
 	ret = m2m_set_formats(&j->dev, fourcc, fourcc, w, h);
 	if (ret)
 		return ret;
-	if (cap->fourcc != fourcc || cap->width != w || cap->height != h ||
+	if (cap->fourcc != fourcc)
+		return m2m_fail(-ENOTSUP, "%s has no %s format",
+				driver_name(), m2m_fourcc_str(fourcc, (char[8]){ 0 }));
+	if (cap->width != w || cap->height != h ||
 	    cap->num_planes != 1)
 		return -ENOTSUP;
 	ret = m2m_reqbufs(&j->dev, out, 1);

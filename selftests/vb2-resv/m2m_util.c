@@ -47,6 +47,11 @@ const char *m2m_strerror(void)
 	return errtext_str(&m2m_err);
 }
 
+struct errtext *m2m_errtext(void)
+{
+	return &m2m_err;
+}
+
 int poll_fd(int fd, short events, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = events };

@@ -110,6 +110,9 @@ int errtext_set(struct errtext *e, int err, const char *fmt, ...)
 const char *errtext_str(const struct errtext *e);
 
 const char *m2m_strerror(void);
+/* For a test's own helpers: record an error as the helpers below do. */
+struct errtext *m2m_errtext(void);
+#define m2m_fail(err, ...)	errtext_set(m2m_errtext(), (err), __VA_ARGS__)
 
 /*
  * Load the module the tests need (vim2m, vb2-resv-test, vkms, vgem) with

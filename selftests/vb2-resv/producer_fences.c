@@ -177,7 +177,7 @@ TEST_F(fence, frame_is_final_when_fence_signals)
 				 m2m_strerror());
 	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR);
 	for (i = 0; i < len; i++)
-		if (seen[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1)))
+		if (seen[i] != (src[i % out->bufs[0].bytesused[0]] ^ frame_key(st.sequence)))
 			bad++;
 	EXPECT_EQ(0U, bad)
 		TH_LOG("%zu of %zu bytes read after the signal are not the frame", bad, len);
@@ -386,7 +386,7 @@ TEST_F(fence, imported_capture_sees_the_fence)
 	ASSERT_NE(NULL, map) TH_LOG("%s", m2m_strerror());
 	dmabuf_sync(self->fx.a.dmabuf[0], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 	for (i = 0; i < len; i++)
-		if (map[i] != (src[i % out->bufs[0].bytesused[0]] ^ ((st.sequence % 255) + 1)))
+		if (map[i] != (src[i % out->bufs[0].bytesused[0]] ^ frame_key(st.sequence)))
 			bad++;
 	dmabuf_sync(self->fx.a.dmabuf[0], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 	munmap(map, len);

@@ -1,20 +1,44 @@
 # shellcheck shell=sh
 # Guest plan for 'make check': the selftests, v4l2-compliance, module unload.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
-# Everything, also the tests that run only when asked: those that unbind
-# drivers, unload modules, inject allocation failures or flip the switch.
-export VB2_RESV_DESTRUCTIVE=1
 
-modprobe vim2m
-result $? "modprobe vim2m"
-modprobe vb2-resv-test mem=vmalloc
-result $? "modprobe vb2-resv-test mem=vmalloc"
+# The installed kselftests through their runner, which prints KTAP that the
+# host counts. It reopens /dev/stdout for the tests' output: through a pipe,
+# so that its writes and the shell's cannot overwrite each other as they
+# would in a file. Each result reaches plan.log as it comes, for the host to
+# show.
+kselftests() {
+	(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh "$@") 2>&1
+}
+ktap_progress() {
+	grep --line-buffered -E '^# selftests: |^# (not )?ok |^(not )?ok '
+}
+
 # F13's KMS consumer (kms_consumer): vkms with its writeback connector, which
 # shows the frame vkms composed; vgem as a second importer and allocator.
 modprobe vkms enable_writeback=1
 result $? "modprobe vkms enable_writeback=1"
 modprobe vgem
 result $? "modprobe vgem"
+
+# What a kernel with the series and the vim2m follow-up, and no module of
+# ours, runs: the tests that need only a device that publishes, on vim2m,
+# before the test module is loaded, and by default (nothing unbound,
+# unloaded, injected or switched). The tests that need the test module's
+# controls or fault injection skip, saying so.
+modprobe vim2m
+result $? "modprobe vim2m"
+[ ! -e /sys/module/vb2_resv_test ]
+result $? "vb2-resv-test is not loaded for the tests on vim2m"
+VB2_RESV_DRIVER=vim2m kselftests -t vb2-resv:producer_fences -t vb2-resv:fence_errors \
+	-t vb2-resv:implicit_sync -t vb2-resv:kms_consumer | tee "$OUT/kselftest-vim2m.tap" | ktap_progress
+
+# Everything from here, also the tests that run only when asked: those that
+# unbind drivers, unload modules, inject allocation failures or flip the
+# switch.
+export VB2_RESV_DESTRUCTIVE=1
+modprobe vb2-resv-test mem=vmalloc
+result $? "modprobe vb2-resv-test mem=vmalloc"
 
 # hantro-vpu, rockchip-vdec and rockchip-rga, the real drivers, against the
 # RK3399 register model (rk3399_fences tests them; vmtest/run-vm.sh reserves its registers).
@@ -37,15 +61,9 @@ result $? "modprobe rockchip-vdec (probes on the model)"
 rk_nodes="rockchip,rk3399-vpu-enc rockchip,rk3399-vpu-dec rockchip-rga rockchip,rk3588-av1-vpu-dec rkvdec"
 
 # Every installed kselftest but fence_soak, which runs later beside
-# v4l2-compliance; run_kselftest.sh prints KTAP that the host counts.
-# It reopens /dev/stdout for the tests' output: through a pipe, so that its
-# writes and the shell's cannot overwrite each other as they would in a file.
-# Each result reaches plan.log as it comes, for the host to show.
-kselftests() {
-	(cd "$VMTEST_STAGE/kselftest" && ./run_kselftest.sh "$@") 2>&1
-}
-kselftests -S vb2-resv:fence_soak | tee "$OUT/kselftest.tap" |
-	grep --line-buffered -E '^# selftests: |^# (not )?ok |^(not )?ok '
+# v4l2-compliance. non_opted_in skips here (vim2m opts in); it runs below on
+# vim2m without its follow-up.
+kselftests -S vb2-resv:fence_soak | tee "$OUT/kselftest.tap" | ktap_progress
 
 # The benchmark, short, so that 'make bench' cannot rot; its numbers are not judged here.
 "$VMTEST_STAGE/kselftest/vb2-resv/fence_bench" -j 400 -r 2 -R 2 -c 4 -l 10 -S 400 \
@@ -119,6 +137,34 @@ for v in hantro_jpeg_enc hantro_mpeg2_dec rga rkvdec_h264_dec; do
 done
 rmmod rockchip-vdec rockchip-rga hantro-vpu
 result $? "rmmod hantro-vpu, rockchip-rga and rockchip-vdec without their patches"
+
+# vim2m without its follow-up: the in-tree driver that does not opt in, for
+# F1. non_opted_in must run every test on it (a skip there would hide a core
+# that publishes for drivers that did not ask), v4l2-compliance must say the
+# same as of the vim2m that opts in, and the tests of a device that
+# publishes must skip on it, saying why, not fail.
+rmmod vim2m && insmod "$VMTEST_STAGE/unpatched/vim2m.ko"
+result $? "insmod vim2m without its follow-up"
+kselftests -t vb2-resv:non_opted_in | tee "$OUT/kselftest-non-opted.tap" | ktap_progress
+! grep -qE '^# ok [0-9]+ .*# SKIP' "$OUT/kselftest-non-opted.tap" &&
+	grep -qE '^ok [0-9]+ selftests: vb2-resv: non_opted_in' "$OUT/kselftest-non-opted.tap"
+result $? "non_opted_in ran every test on vim2m without its follow-up, none skipped"
+compliance_run vim2m "$OUT/v4l2-compliance-vim2m-unpatched.log" -s
+with=$(compliance_counts "$OUT/v4l2-compliance-vim2m.log")
+without=$(compliance_counts "$OUT/v4l2-compliance-vim2m-unpatched.log")
+echo "# vim2m with its follow-up: $with; without: $without"
+[ -n "$with" ] && [ "$with" = "$without" ]
+result $? "v4l2-compliance -s on vim2m: the same with and without its follow-up"
+# Not a .tap file: its skips are the expected result, which the host must
+# not count.
+VB2_RESV_DESTRUCTIVE='' VB2_RESV_DRIVER=vim2m "$VMTEST_STAGE/kselftest/vb2-resv/producer_fences" \
+	> "$OUT/producer_fences-vim2m-unpatched.log" 2>&1
+grep -E '^# Totals|^ok 1 ' "$OUT/producer_fences-vim2m-unpatched.log"
+grep -qE '^ok [0-9]+ .*# SKIP' "$OUT/producer_fences-vim2m-unpatched.log" &&
+	! grep -qE '^not ok |^ok [0-9]+ [^#]*$' "$OUT/producer_fences-vim2m-unpatched.log"
+result $? "producer_fences on vim2m without its follow-up skips every test, fails none"
+rmmod vim2m && modprobe vim2m
+result $? "vim2m with its follow-up again"
 # rockchip-rga as the series has it, but for its watchdog's wait for the
 # interrupt handler (vmtest/negative/): the test of that wait must fail.
 insmod "$VMTEST_STAGE/negative/rockchip-rga.ko"
