@@ -437,6 +437,36 @@ static void print_counts(void)
 	printf("# checks: %s\n", line);
 }
 
+static void final_checks(int hist)
+{
+	char why[256] = "";
+	int ret, published, signalled, i;
+
+	ret = clean_job(why, sizeof(why));
+	ksft_test_result(!ret, "clean job after the stress: %s\n", why);
+
+	published = read_stat("published");
+	signalled = read_stat("signalled");
+	for (i = 0; published >= 0 && published != signalled && i < 20; i++) {
+		usleep(100000);
+		published = read_stat("published");
+		signalled = read_stat("signalled");
+	}
+	if (!cfg.is_test_dev || published < 0 || signalled < 0)
+		ksft_test_result_skip("published producer fences all signalled: no %s\n", STATS);
+	else
+		ksft_test_result(published == signalled,
+				 "published producer fences all signalled: %d published, %d signalled, %d with an error, %d by the watchdog\n",
+				 published, signalled, read_stat("errored"), read_stat("watchdog"));
+
+	ret = hist ? -1 : leak_check(why, sizeof(why));
+	if (ret < 0)
+		ksft_test_result_skip("no vb2 fence object alive: %s\n",
+				      hist ? hist_error(hist) : why);
+	else
+		ksft_test_result(!ret, "no vb2 fence object alive after close: %s\n", why);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {

@@ -197,6 +197,13 @@ void dqbuf_checks(struct thr *t, struct ctx *c, const struct m2m_buf_state *st);
 int hist_start(void);
 void hist_stop(void);
 const char *hist_error(int hist);
-void final_checks(int hist);
+/*
+ * The checks after the stress, each 0 if it passed, with @why saying what
+ * it saw: a clean job on a new context, and no vb2 fence object left alive
+ * (a negative errno: it could not tell). fence_stress.c reports them: the
+ * kselftest counters are those of the file that includes kselftest.h.
+ */
+int clean_job(char *why, size_t len);
+int leak_check(char *why, size_t len);
 
 #endif /* FENCE_STRESS_H */

@@ -440,7 +440,7 @@ static int hist_read(const char *event, const char *tag, struct hits **out, long
 }
 
 /* F8: 0 pass, 1 fail, -1 cannot tell; @why says what was found. */
-static int leak_check(char *why, size_t len)
+int leak_check(char *why, size_t len)
 {
 	unsigned long long worst = 0;
 	long da, db, alive, created;
@@ -480,7 +480,7 @@ static int leak_check(char *why, size_t len)
 }
 
 /* One job on a fresh context, after everything: 0, or what went wrong in @why. */
-static int clean_job(char *why, size_t len)
+int clean_job(char *why, size_t len)
 {
 	struct sync_fence_info info[MAX_FENCES];
 	int ret, dmabuf = -1, sync_fd = -1;
@@ -549,34 +549,4 @@ out:
 		close(dmabuf);
 	m2m_close(&d);
 	return ret;
-}
-
-void final_checks(int hist)
-{
-	char why[256] = "";
-	int ret, published, signalled, i;
-
-	ret = clean_job(why, sizeof(why));
-	ksft_test_result(!ret, "clean job after the stress: %s\n", why);
-
-	published = read_stat("published");
-	signalled = read_stat("signalled");
-	for (i = 0; published >= 0 && published != signalled && i < 20; i++) {
-		usleep(100000);
-		published = read_stat("published");
-		signalled = read_stat("signalled");
-	}
-	if (!cfg.is_test_dev || published < 0 || signalled < 0)
-		ksft_test_result_skip("published producer fences all signalled: no %s\n", STATS);
-	else
-		ksft_test_result(published == signalled,
-				 "published producer fences all signalled: %d published, %d signalled, %d with an error, %d by the watchdog\n",
-				 published, signalled, read_stat("errored"), read_stat("watchdog"));
-
-	ret = hist ? -1 : leak_check(why, sizeof(why));
-	if (ret < 0)
-		ksft_test_result_skip("no vb2 fence object alive: %s\n",
-				      hist ? hist_error(hist) : why);
-	else
-		ksft_test_result(!ret, "no vb2 fence object alive after close: %s\n", why);
 }
