@@ -61,6 +61,7 @@ struct slot {
 	bool exists, queued;
 	bool shared;		/* a dma-buf of it left the thread's control */
 	bool dirty;		/* cancelled while queued: may carry an old pending fence */
+	bool old_src;		/* queued when OUTPUT's size changed: its frame is not checked */
 	unsigned int gen;	/* QBUFs so far */
 	unsigned int epoch;	/* changes with its memory */
 };

@@ -141,12 +141,14 @@ static const uint32_t fourccs[] = {
 
 static void op_s_fmt(struct thr *t, struct ctx *c)
 {
+	uint32_t src_len = c->dev.out.sizeimage[0];
 	uint32_t of = fourccs[rn(t, ARRAY_SIZE(fourccs))];
 	uint32_t cf = fourccs[rn(t, ARRAY_SIZE(fourccs))];
 	uint32_t w = chance(t, 5) ? 100000 : 16 + rn(t, FRAME_MAX - 15);
 	uint32_t h = 16 + rn(t, FRAME_MAX - 15);
 	bool cap_first = chance(t, 30);
 	char a[8], b[8];
+	unsigned int i;
 	int ret;
 
 	ret = cap_first ? m2m_set_encoder_formats(&c->dev, of, cf, w, h) :
@@ -154,6 +156,14 @@ static void op_s_fmt(struct thr *t, struct ctx *c)
 	note(t, "s_fmt c%d %s first, OUTPUT %s CAPTURE %s %ux%u: %s, CAPTURE %u plane(s)",
 	     ci(t, c), qname(cap_first), m2m_fourcc_str(of, a), m2m_fourcc_str(cf, b), w, h,
 	     err_str(ret), c->dev.cap.num_planes);
+	/*
+	 * OUTPUT has no buffers, or its format could not change. A CAPTURE
+	 * buffer still queued may hold a frame made from the old size, or
+	 * get one from the new: the oracle cannot tell which.
+	 */
+	if (c->dev.out.sizeimage[0] != src_len)
+		for (i = 0; i < M2M_MAX_BUFS; i++)
+			c->cap[i].old_src |= c->cap[i].queued;
 }
 
 static void set_ctrls(struct thr *t, struct ctx *c, int ms, int result)
@@ -311,6 +321,7 @@ static int do_qbuf(struct thr *t, struct ctx *c, bool cap, unsigned int idx)
 	     err_str(ret));
 	if (!ret) {
 		s->queued = true;
+		s->old_src = false;
 		s->gen++;
 	}
 	return ret;

@@ -306,7 +306,7 @@ void dqbuf_checks(struct thr *t, struct ctx *c, const struct m2m_buf_state *st)
 		failure(t,
 			"c%d CAPTURE %u dequeued with %d producer fence(s) still pending on it",
 			ci(t, c), st->index, n);
-	if (error || !c->out_std || !cfg.is_test_dev)
+	if (error || !c->out_std || !cfg.is_test_dev || s->old_src)
 		return;
 	bad = frame_bad(&c->dev, st->index, st->sequence, c->pattern);
 	if (bad >= 0)
