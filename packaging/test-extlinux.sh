@@ -23,26 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 # A board's file: a default kernel and its fallback, a comment between them.
-cat >"$tmp/alarm.conf" <<'EOF'
-DEFAULT arch
-MENU TITLE Pinebook Pro
-TIMEOUT 50
-
-LABEL arch
-	MENU LABEL Arch Linux ARM
-	LINUX /Image
-	INITRD /initramfs-linux.img
-	FDT /dtbs/rockchip/rk3399-pinebook-pro.dtb
-	APPEND root=LABEL=ROOT_ALARM rw console=ttyS2,1500000 console=tty0
-
-# the same kernel, all modules in the initramfs
-LABEL arch-fallback
-	MENU LABEL Arch Linux ARM (fallback initramfs)
-	LINUX /Image
-	INITRD /initramfs-linux-fallback.img
-	FDT /dtbs/rockchip/rk3399-pinebook-pro.dtb
-	APPEND root=LABEL=ROOT_ALARM rw
-EOF
+cp "$REPO_DIR/packaging/test-alarm-extlinux.conf" "$tmp/alarm.conf"
 # What the first install must add, after a blank line, and nothing else:
 # entry KERNELRELEASE DIR FDT-LINE APPEND [KEYWORD], DIR holding $pkg/.
 entry() {

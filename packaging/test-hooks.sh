@@ -35,19 +35,9 @@ chroot "$root" /bin/busybox --install -s /bin
 mkdir -p "$root/usr" && ln -s ../bin "$root/usr/bin"
 sh "$REPO_DIR/packaging/mkinitcpio-model.sh" setup "$root" || die "cannot install the mkinitcpio model in $root"
 echo "UUID=1234-ABCD /boot vfat defaults 0 2" > "$root/etc/fstab"
-# A board's /boot: Arch Linux ARM's kernel as the default entry.
-cat >"$part/extlinux/extlinux.conf" <<'EOC'
-DEFAULT arch
-MENU TITLE Pinebook Pro
-TIMEOUT 50
-
-LABEL arch
-	MENU LABEL Arch Linux ARM
-	LINUX /Image
-	INITRD /initramfs-linux.img
-	FDT /dtbs/rockchip/rk3399-pinebook-pro.dtb
-	APPEND root=LABEL=ROOT_ALARM rw console=ttyS2,1500000 console=tty0
-EOC
+# A board's /boot: Arch Linux ARM's kernel as the default entry, and its
+# fallback (the sample test-extlinux.sh uses too).
+cp "$REPO_DIR/packaging/test-alarm-extlinux.conf" "$part/extlinux/extlinux.conf"
 cp "$part/extlinux/extlinux.conf" "$work/extlinux.orig"
 # The boot partition: a file system of its own (a tmpfs that outlives its
 # bind mount on the root's /boot), as on the board.

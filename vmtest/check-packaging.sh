@@ -193,7 +193,7 @@ diff -u <(echo "$names") "$scratch/r" >"$scratch/d" ||
 	{ echo "#   pacman -R in README.md and the PKGBUILD's pkgname differ (- PKGBUILD, + README):"; diag <"$scratch/d"; rc=1; }
 # The git am order is the order of the directories in _patches.
 diff -u <(pkgbuild_var '"${_patches[@]}"' | sed 's|/[^/]*$||' | uniq) \
-	<(sed -n 's|.*git am \$(ls \$R/\(patches[a-z_/]*\)/\*\.patch.*|\1|p' "$readme" | sed 's|/$||') >"$scratch/d" ||
+	<(sed -n 's|.*git am \$(ls \$R/\(patches[a-z0-9_/]*\)/\*\.patch.*|\1|p' "$readme" | sed 's|/$||') >"$scratch/d" ||
 	{ echo "#   README.md's git am order is not _patches' (- PKGBUILD, + README):"; diag <"$scratch/d"; rc=1; }
 # The clause range the README cites is the contract's.
 last=$(grep -oE '^\*\*F[0-9]+' "$REPO_DIR/docs/CONTRACT.md" | tail -n 1 | tr -d '*')
@@ -238,16 +238,16 @@ rc=$prepared
 for s in MODULES MODULE_UNLOAD ARCH_ROCKCHIP ROCKCHIP_IOMMU DMA_SHARED_BUFFER SYNC_FILE \
 	VIDEO_DEV VIDEOBUF2_CORE VIDEOBUF2_DMA_CONTIG VIDEOBUF2_DMA_SG VIDEOBUF2_VMALLOC \
 	V4L2_MEM2MEM_DEV VIDEO_HANTRO VIDEO_HANTRO_ROCKCHIP VIDEO_ROCKCHIP_RGA VIDEO_VIM2M \
-	DRM_PANFROST DRM_ROCKCHIP DMABUF_HEAPS_SYSTEM DMABUF_HEAPS_CMA DEBUG_FS FAILSLAB HIST_TRIGGERS \
+	DRM_PANFROST DRM_ROCKCHIP DMABUF_HEAPS_SYSTEM DMABUF_HEAPS_CMA DEBUG_FS HIST_TRIGGERS \
 	DRM_VKMS DRM_VGEM DM_CRYPT NF_TABLES WIREGUARD ZRAM BTRFS_FS USER_NS VIRTIO_BLK VIRTIO_PCI; do
 	[ $prepared -ne 0 ] && break
 	grep -qE "^CONFIG_$s=[ym]$" "$src/.config" || { echo "#   CONFIG_$s is not y or m"; rc=1; }
 done
-for s in DEBUG_INFO ARCH_QCOM ARCH_MEDIATEK ARCH_TEGRA ARCH_SUNXI KASAN PROVE_LOCKING; do
+for s in DEBUG_INFO ARCH_QCOM ARCH_MEDIATEK ARCH_TEGRA ARCH_SUNXI KASAN PROVE_LOCKING FAULT_INJECTION; do
 	[ $prepared -ne 0 ] && break
 	grep -qE "^CONFIG_$s=[ym]$" "$src/.config" && { echo "#   CONFIG_$s is set"; rc=1; }
 done
-tap "$tapfile" $rc "board config: the series' drivers and consumers, vim2m, vkms, vgem, dm-crypt, nftables, WireGuard, zram, btrfs and virtio are built; debug info, other SoC families, KASAN and lockdep are not"
+tap "$tapfile" $rc "board config: the series' drivers and consumers, vim2m, vkms, vgem, dm-crypt, nftables, WireGuard, zram, btrfs and virtio are built; debug info, other SoC families, KASAN, lockdep and fault injection are not"
 rc=$prepared
 release=$(pkgbuild_var '"$pkgver-$pkgrel${pkgbase#linux}"')
 got=$(cat "$src/version" 2>/dev/null)
