@@ -312,8 +312,22 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/root
 echo "board-check: $(uname -r) up"
+# What the default list does to the system: every uevent while it runs (a
+# module unloaded or a driver unbound makes one), the kill switch after it,
+# and whether the kernel can inject faults at all.
+uevent sh -c 'echo "$ACTION $DEVPATH $DRIVER" >>/tmp/uevents' &
+ue=$!
+sleep 1
 /usr/lib/kselftests/linux-fresnel-fourier/run_kselftest.sh 2>&1
 echo "board-check: run_kselftest.sh exited with $?"
+sleep 1
+kill $ue
+echo "board-check: default list: $(cat /tmp/uevents 2>/dev/null | wc -l) uevents"
+sed 's/^/board-check: uevent: /' /tmp/uevents 2>/dev/null
+echo "board-check: default list: producer_fences $(cat /sys/module/videobuf2_common/parameters/producer_fences)"
+[ -d /sys/kernel/debug/fail_page_alloc ] || [ -d /sys/kernel/debug/failslab ] &&
+	echo "board-check: default list: fault injection present" ||
+	echo "board-check: default list: no fault injection"
 # The rehearsal's second part, not the user's: the real RK3399 drivers of
 # the package on the register model, which QEMU's virt machine lacks. The
 # model's registers are the 2 MiB of RAM above mem=.
@@ -368,6 +382,22 @@ fi
 n=$(grep -c '^ok [0-9]* selftests: vb2-resv: ' "$run/kselftest.tap" || true)
 [ "$n" -gt 0 ] || rc=1
 tap "$tapfile" $rc "board: the packaged kernel boots on qemu's virt machine; the installed run_kselftest.sh runs to its end ($n test programs passed)"
+# The default list must leave the system as it found it: no module
+# unloaded, no driver unbound, no fault injection, the kill switch on. The
+# uevents a module's load makes (add, bind) are allowed; the tests that
+# unload, unbind, inject or flip run only with VB2_RESV_DESTRUCTIVE=1.
+rc=0
+tr -d '\r' <"$run/console.log" | grep '^board-check: \(default list\|uevent\): ' >"$run/default-list.txt" || true
+n=$(sed -n 's/^board-check: default list: \([0-9]*\) uevents$/\1/p' "$run/default-list.txt")
+[ -n "$n" ] && [ "$n" -gt 0 ] || rc=1	# the test device's load makes some: none means no watch
+if grep -E '^board-check: uevent: (remove|unbind) ' "$run/default-list.txt" >"$run/removals.txt"; then
+	diag <"$run/removals.txt"
+	rc=1
+fi
+grep -q '^board-check: default list: producer_fences Y$' "$run/default-list.txt" || rc=1
+grep -q '^board-check: default list: no fault injection$' "$run/default-list.txt" || rc=1
+[ $rc -eq 0 ] || grep -v '^board-check: uevent: ' "$run/default-list.txt" | diag
+tap "$tapfile" $rc "board: the default list unloads no module, unbinds no driver, cannot inject faults and leaves producer fences on (${n:-no} uevents watched, none a removal or an unbind)"
 # The model phase: the package's real RK3399 drivers on the register model,
 # built in the guest against the installed -headers.
 tr -d '\r' <"$run/console.log" | sed -n '/^board-check: model phase$/,/^board-check: model phase: run_kselftest.sh exited/p' >"$run/model.tap"
