@@ -12,6 +12,7 @@
 # path among the functions; then which locks are contended. The tables go
 # to OUT/contexts.md.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
+. "$VMTEST_REPO/vmtest/guest/profile-table.sh"
 K=$VMTEST_STAGE/kselftest/vb2-resv
 modprobe vb2-resv-test mem=vmalloc
 result $? "modprobe"
@@ -100,21 +101,7 @@ echo Y > /sys/module/videobuf2_common/parameters/producer_fences
 		echo
 		echo "$c context(s), 4000 jobs each way under the function profiler (times include callees and the profiler's own cost):"
 		echo
-		echo "| function | calls per job, off | on | us per job, off | on | added |"
-		echo "|---|---|---|---|---|---|"
-		awk 'FNR == 1 { mode++ }
-			$1 != "Function" && $1 !~ /^-/ && NF >= 4 {
-				t = $3; u = $4
-				us = u == "us" ? t : u == "ms" ? t * 1000 : u == "ns" ? t / 1000 : t
-				f[$1] = 1; hit[mode, $1] += $2; time[mode, $1] += us
-			}
-			END {
-				for (n in f)
-					printf "| `%s` | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", n,
-						hit[1, n] / 4000, hit[2, n] / 4000,
-						time[1, n] / 4000, time[2, n] / 4000,
-						(time[2, n] - time[1, n]) / 4000
-			}' $OUT/profile-$c-off.txt $OUT/profile-$c-on.txt | sort -t'|' -k7,7 -g -r
+		profile_table "$OUT/profile-$c-off.txt" "$OUT/profile-$c-on.txt" 4000
 	done
 	echo
 	echo "Contended locks, 16 contexts, 4000 jobs (lock:contention_begin): the first three frames of each stack, most hits first:"

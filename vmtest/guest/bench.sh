@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # Guest plan for 'make bench': fence_bench on the test device, fences off and on.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
+. "$VMTEST_REPO/vmtest/guest/profile-table.sh"
 
 args=$(cat "$VMTEST_STAGE/../bench-args" 2>/dev/null)
 modprobe vb2-resv-test mem=vmalloc
@@ -53,27 +54,7 @@ if [ -w $T/function_profile_enabled ]; then
 	done
 	echo Y > /sys/module/videobuf2_common/parameters/producer_fences
 	echo Y > /sys/module/vb2_resv_test/parameters/count_signals
-	# One table for all CPUs: hits and total time add up, per job.
-	awk '
-		FNR == 1 { mode++ }
-		$1 != "Function" && $1 !~ /^-/ && NF >= 4 {
-			t = $3; u = $4
-			us = u == "us" ? t : u == "ms" ? t * 1000 : u == "ns" ? t / 1000 : t
-			f[$1] = 1; hit[mode, $1] += $2; time[mode, $1] += us
-		}
-		END {
-			print "| function | calls per job, off | on | us per job, off | on | added |"
-			print "|---|---|---|---|---|---|"
-			fflush()
-			# the largest addition first
-			sort = "sort -t\"|\" -k7,7 -g -r"
-			for (n in f)
-				printf "| `%s` | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", n,
-					hit[1, n] / 2000, hit[2, n] / 2000,
-					time[1, n] / 2000, time[2, n] / 2000,
-					(time[2, n] - time[1, n]) / 2000 | sort
-			close(sort)
-		}' "$OUT/profile-off.txt" "$OUT/profile-on.txt" > "$OUT/profile.md"
+	profile_table "$OUT/profile-off.txt" "$OUT/profile-on.txt" 2000 > "$OUT/profile.md"
 	cat "$OUT/profile.md"
 else
 	echo "no function profiler in this kernel (CONFIG_FUNCTION_PROFILER): no breakdown" | tee "$OUT/profile.md"
