@@ -24,7 +24,7 @@ help:
 	@echo 'make send-prep  b4 prepares patches/sw_sync/, patches/fixes/, patches/, patches/rkvdec/ and patches/vim2m/ for sending as you, once you have reviewed them (SEND_TREE=your kernel git tree, SEND_REVIEWED=yes; without SEND_TREE a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
 	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
-	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga in the VM, fences on and off'
+	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga, and Weston composing the test device'"'"'s buffers, in the VM, fences on and off'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
 	@echo 'make clean      remove staged builds and run results (keeps sources and the build tree)'
 	@echo 'make distclean  remove the whole cache'
@@ -65,6 +65,7 @@ stress: build
 
 gst-check: build
 	@$(V)/gst-deps.sh
+	@$(V)/compositor-prep.sh
 	@$(V)/gst-check.sh
 
 check: build

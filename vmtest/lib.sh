@@ -163,6 +163,34 @@ sid_unpack() {
 	mv "$root.tmp" "$root"
 }
 
+# sid_root NAME PKG...: Debian sid's packages PKG... and all they depend on,
+# unpacked (not installed) into $CACHE/NAME/root, with the usual top-level
+# links and mount points: a root to chroot into, for programs that need
+# sid's libraries.  Fetched again when PKG... changes.
+sid_root() {
+	local name=$1 root=$CACHE/$1/root deb d
+	shift
+	[ -d "$root" ] && [ "$(cat "$CACHE/$name/packages" 2>/dev/null)" = "$*" ] && return 0
+	say "fetching $* and what they depend on from Debian sid"
+	apt_private_update || die "cannot read the Debian archive (network?)"
+	rm -rf "${CACHE:?}/$name" && mkdir -p "$CACHE/$name/debs/partial" "$root.tmp"
+	: >"$CACHE/$name/status"
+	apt_private apt-get install -y --download-only --no-install-recommends \
+		-o "Dir::State::status=$CACHE/$name/status" \
+		-o "Dir::Cache::archives=$CACHE/$name/debs" "${@/%//sid}" >/dev/null ||
+		die "could not download $* and their dependencies from Debian sid"
+	for deb in "$CACHE/$name"/debs/*.deb; do
+		dpkg-deb -x "$deb" "$root.tmp"
+	done
+	rm -rf "$CACHE/$name/debs"
+	for d in bin lib lib64 sbin; do
+		[ -d "$root.tmp/usr/$d" ] && ln -sfn "usr/$d" "$root.tmp/$d"
+	done
+	mkdir -p "$root.tmp"/{dev,proc,sys,run,tmp}
+	mv "$root.tmp" "$root"
+	echo "$*" >"$CACHE/$name/packages"
+}
+
 need_debs() {
 	local p missing=()
 	for p in "$@"; do

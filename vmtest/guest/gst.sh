@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # Guest plan for 'make gst-check': GStreamer drives the real drivers on the
-# RK3399 model (vmtest/guest/gstreamer.sh), fences on and off.
+# RK3399 model (vmtest/guest/gstreamer.sh), and Weston composes the test
+# device's CAPTURE buffers (vmtest/guest/compositor.sh), fences on and off.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
 
 modprobe vb2-resv-rk3399-model regs="$VMTEST_MODEL_REGS"
@@ -14,7 +15,11 @@ result $? "modprobe vkms"
 
 . "$VMTEST_REPO/vmtest/guest/gstreamer.sh"
 
-modprobe -r vkms rockchip-vdec rockchip-rga hantro-vpu vb2-resv-rk3399-model
-result $? "modprobe -r the drivers, vkms and the model"
+modprobe vb2-resv-test
+result $? "modprobe vb2-resv-test"
+. "$VMTEST_REPO/vmtest/guest/compositor.sh"
+
+modprobe -r vb2-resv-test vkms rockchip-vdec rockchip-rga hantro-vpu vb2-resv-rk3399-model
+result $? "modprobe -r the drivers, the test device, vkms and the model"
 kmemleak_scan
 exit 0
