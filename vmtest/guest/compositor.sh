@@ -113,6 +113,30 @@ if [ -x "$wl_dir/wl_consumer" ] && [ -x "$wl_root/usr/bin/weston" ]; then
 	wl_case on-implicit && [ "$wl_magenta" -eq 4096 ]
 	result $? "compositor: fences on: Weston on llvmpipe still composes early without an acquire fence (as documented)"
 
+	# GStreamer's waylandsink hands Weston the decoders' and rga's CAPTURE
+	# buffers as dma-bufs, as a player does: gstreamer.sh's cases, sourced
+	# before this file, one Weston a pipeline.
+	if command -v gst_dec >/dev/null 2>&1; then
+		for gst_fences in Y N; do
+			gst_tag=-fences-$gst_fences
+			gst_mode="fences $([ $gst_fences = Y ] && echo on || echo off)"
+			echo $gst_fences >$wl_switch
+			for wl_gst in "gst_dec h264" "gst_dec mpeg2" gst_rga; do
+				wl_name=waylandsink-${wl_gst#* }$gst_tag
+				if ! wl_start "$wl_name"; then
+					result 1 "compositor: Weston starts for $wl_gst waylandsink, $gst_mode"
+					wl_stop "$wl_name"
+					continue
+				fi
+				export XDG_RUNTIME_DIR="$wl_root/tmp/xdg" WAYLAND_DISPLAY=wl-consumer
+				$wl_gst waylandsink 128 128
+				unset XDG_RUNTIME_DIR WAYLAND_DISPLAY
+				wl_stop "$wl_name"
+				result $? "compositor: Weston runs to the end of $wl_gst waylandsink, $gst_mode"
+			done
+		done
+	fi
+
 	echo "$wl_saved" >$wl_switch
 	echo "$wl_saved_watchdog" >$wl_watchdog
 else

@@ -98,6 +98,24 @@ gst_kms_run() {
 	[ "$gk_import" != import ] || [ "$gk_imports" -ge 1 ]
 }
 
+# gst_wl_run NAME IMPORT PIPELINE...: gst_run into a Wayland compositor
+# (waylandsink), which must have taken the buffers as dma-bufs when IMPORT
+# is "import" (waylandsink's debug log, $OUT/gst-NAME.debug).
+gst_wl_run() {
+	gw_name=$1 gw_import=$2
+	shift 2
+	export GST_DEBUG=wl_dmabuf:5 GST_DEBUG_FILE="$OUT/gst-$gw_name.debug"
+	gst_run "$gw_name" "$@"
+	gw_rc=$?
+	unset GST_DEBUG GST_DEBUG_FILE
+	[ "$gw_rc" -eq 0 ] || return 1
+	gw_imports=$(grep -c 'created linux_dmabuf wl_buffer' "$OUT/gst-$gw_name.debug")
+	gw_refused=$(grep -c "can't create linux-dmabuf buffer" "$OUT/gst-$gw_name.debug")
+	echo "# gstreamer $gw_name: the compositor imported $gw_imports dma-bufs, refused $gw_refused" |
+		tee -a "$gst_log"
+	[ "$gw_import" != import ] || { [ "$gw_imports" -ge 1 ] && [ "$gw_refused" -eq 0 ]; }
+}
+
 # gst_vkms: kmssink's device is there (vkms loaded, a DRM node).
 gst_vkms() {
 	[ -d /sys/module/vkms ] && ls /dev/dri/card* > /dev/null 2>&1
@@ -180,6 +198,10 @@ gst_dec() {
 		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
 		return 0
 	fi
+	if [ "$sink" = waylandsink ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+		gst_skip "$name" "$desc" "no Wayland compositor (WAYLAND_DISPLAY) for waylandsink"
+		return 0
+	fi
 	clip=$gst_work/$name.$codec
 	[ "$enc" = mpeg2enc ] && enc_args=format=3 || enc_args=
 	# shellcheck disable=SC2086 # enc_args: no word or one
@@ -199,6 +221,9 @@ gst_dec() {
 		gst_kms_run "$name" copy filesrc location="$clip" ! "$parser" ! "$gst_elem" ! \
 			identity name=count silent=false ! videoconvert ! video/x-raw,format=BGRx ! \
 			kmssink driver-name=vkms force-modesetting=true can-scale=false sync=false
+	elif [ "$sink" = waylandsink ]; then
+		gst_wl_run "$name" import filesrc location="$clip" ! "$parser" ! "$gst_elem" ! \
+			identity name=count silent=false ! waylandsink sync=false
 	else
 		gst_run "$name" filesrc location="$clip" ! "$parser" ! "$gst_elem" ! \
 			identity name=count silent=false ! fakesink
@@ -228,7 +253,16 @@ gst_rga() {
 		gst_skip "$name" "$desc" "no vkms DRM device for kmssink"
 		return 0
 	fi
-	if [ "$sink" = kmssink ]; then
+	if [ "$sink" = waylandsink ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+		gst_skip "$name" "$desc" "no Wayland compositor (WAYLAND_DISPLAY) for waylandsink"
+		return 0
+	fi
+	if [ "$sink" = waylandsink ]; then
+		gst_wl_run "$name" import videotestsrc num-buffers=$gst_n ! \
+			video/x-raw,format=BGRx,width="$w",height="$h",framerate=30/1 ! \
+			"$gst_elem" capture-io-mode=dmabuf ! video/x-raw,format=NV12 ! \
+			identity name=count silent=false ! waylandsink sync=false
+	elif [ "$sink" = kmssink ]; then
 		# capture-io-mode=dmabuf: hand kmssink dma-bufs, not mmap'ed memory.
 		gst_kms_run "$name" import videotestsrc num-buffers=$gst_n ! \
 			video/x-raw,format=BGRx,width="$w",height="$h",framerate=30/1 ! \
