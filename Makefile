@@ -66,6 +66,7 @@ stress: build
 gst-check: build
 	@$(V)/gst-deps.sh
 	@$(V)/compositor-prep.sh
+	@$(V)/codec-sweep-prep.sh
 	@$(V)/gst-check.sh
 
 check: build

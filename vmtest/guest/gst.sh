@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Guest plan for 'make gst-check': GStreamer drives the real drivers on the
-# RK3399 model (vmtest/guest/gstreamer.sh), and Weston composes the test
-# device's CAPTURE buffers (vmtest/guest/compositor.sh), fences on and off.
+# RK3399 model (vmtest/guest/gstreamer.sh), the user's codec sweep runs
+# (vmtest/guest/codec-sweep.sh), and Weston composes the test device's
+# CAPTURE buffers (vmtest/guest/compositor.sh), fences on and off.
 . "$VMTEST_REPO/vmtest/guest/lib.sh"
 
 modprobe vb2-resv-rk3399-model regs="$VMTEST_MODEL_REGS"
@@ -14,6 +15,8 @@ modprobe vkms
 result $? "modprobe vkms"
 
 . "$VMTEST_REPO/vmtest/guest/gstreamer.sh"
+
+. "$VMTEST_REPO/vmtest/guest/codec-sweep.sh"
 
 modprobe vb2-resv-test
 result $? "modprobe vb2-resv-test"

@@ -78,6 +78,18 @@ gst_run() {
 	[ "$gr_rc" -eq 0 ] && [ "$gr_n" -eq "$gst_n" ] && [ "$gr_eos" -eq 1 ] && [ "$gr_err" -eq 0 ]
 }
 
+# gst_debug_run NAME CATEGORIES PIPELINE...: gst_run with GStreamer's debug
+# log of CATEGORIES in $OUT/gst-NAME.debug.
+gst_debug_run() {
+	gd_name=$1
+	export GST_DEBUG="$2" GST_DEBUG_FILE="$OUT/gst-$1.debug"
+	shift 2
+	gst_run "$gd_name" "$@"
+	gd_rc=$?
+	unset GST_DEBUG GST_DEBUG_FILE
+	return $gd_rc
+}
+
 # gst_kms_run NAME IMPORT PIPELINE...: gst_run, and every page flip of
 # kmssink's succeeded (its debug log, $OUT/gst-NAME.debug); with IMPORT
 # "import", kmssink also imported the buffers as dma-bufs rather than
@@ -85,11 +97,7 @@ gst_run() {
 gst_kms_run() {
 	gk_name=$1 gk_import=$2
 	shift 2
-	export GST_DEBUG=kmssink:6 GST_DEBUG_FILE="$OUT/gst-$gk_name.debug"
-	gst_run "$gk_name" "$@"
-	gk_rc=$?
-	unset GST_DEBUG GST_DEBUG_FILE
-	[ "$gk_rc" -eq 0 ] || return 1
+	gst_debug_run "$gk_name" kmssink:6 "$@" || return 1
 	gk_failed=$(grep -c 'drmMode[A-Za-z]* failed' "$OUT/gst-$gk_name.debug")
 	gk_imports=$(grep -c 'setting KMS mem .* to DMABuf mem' "$OUT/gst-$gk_name.debug")
 	echo "# gstreamer $gk_name: kmssink imported $gk_imports dma-bufs (0: it copied each frame), $gk_failed failed KMS calls" |
@@ -104,11 +112,7 @@ gst_kms_run() {
 gst_wl_run() {
 	gw_name=$1 gw_import=$2
 	shift 2
-	export GST_DEBUG=wl_dmabuf:5 GST_DEBUG_FILE="$OUT/gst-$gw_name.debug"
-	gst_run "$gw_name" "$@"
-	gw_rc=$?
-	unset GST_DEBUG GST_DEBUG_FILE
-	[ "$gw_rc" -eq 0 ] || return 1
+	gst_debug_run "$gw_name" wl_dmabuf:5 "$@" || return 1
 	gw_imports=$(grep -c 'created linux_dmabuf wl_buffer' "$OUT/gst-$gw_name.debug")
 	gw_refused=$(grep -c "can't create linux-dmabuf buffer" "$OUT/gst-$gw_name.debug")
 	echo "# gstreamer $gw_name: the compositor imported $gw_imports dma-bufs, refused $gw_refused" |
