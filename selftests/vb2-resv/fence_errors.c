@@ -335,6 +335,12 @@ TEST_F(fence, publish_failure_never_wedges_job)
 	ASSERT_EQ(0, m2m_dqbuf(&self->fx.a.dev, out, &st, JOB_TIMEOUT_MS));
 
 	ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+	/*
+	 * QBUF may return before the job runs (a loaded machine): look once
+	 * device_run() has published.
+	 */
+	for (i = 0; i < 2000 && read_stat("published") < published + 1; i++)
+		usleep(1000);
 	sync_fd = dmabuf_export_sync_file(self->fx.a.dmabuf[0], DMA_BUF_SYNC_READ);
 	EXPECT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no fence once memory is back");
 	EXPECT_EQ(published + 1, read_stat("published"));
