@@ -81,6 +81,7 @@ struct obj {
 	int fd;			/* -1: free */
 	bool sync;		/* sync_file, else dma-buf */
 	bool foreign;		/* from another process */
+	bool held;		/* a plane of the QBUF being prepared: not evicted */
 	int ctx;		/* index in thr.ctx, or -1 */
 	bool cap;
 	unsigned int serial, slot, epoch;

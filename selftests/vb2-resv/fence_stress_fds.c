@@ -40,7 +40,14 @@ struct obj *obj_add(struct thr *t, int fd, bool sync)
 		if (t->obj[i].fd < 0)
 			o = &t->obj[i];
 	if (!o) {
-		o = &t->obj[rn(t, MAX_OBJS)];
+		/*
+		 * Not the fd of a plane do_qbuf() has yet to queue: closed,
+		 * its number may be another thread's dma-buf by the QBUF, and
+		 * this thread's job would write into that thread's buffer.
+		 */
+		for (i = rn(t, MAX_OBJS); t->obj[i].held; i = (i + 1) % MAX_OBJS)
+			;
+		o = &t->obj[i];
 		note(t, "pool full: close fd %d", o->fd);
 		close(o->fd);
 	}

@@ -306,8 +306,10 @@ static int do_qbuf(struct thr *t, struct ctx *c, bool cap, unsigned int idx)
 
 		if (!o)
 			o = alloc_dmabuf(t, q->sizeimage[p], cap ? -1 : (int)c->pattern);
-		if (o)
+		if (o) {
 			share(t, o);	/* another buffer's memory, maybe */
+			o->held = true;	/* until the QBUF: see obj_add() */
+		}
 		q->bufs[idx].fd[p] = o ? o->fd : -1;
 		q->bufs[idx].length[p] = 0;
 		q->bufs[idx].bytesused[p] = cap ? 0 : q->sizeimage[p];
@@ -319,6 +321,8 @@ static int do_qbuf(struct thr *t, struct ctx *c, bool cap, unsigned int idx)
 	ret = m2m_qbuf(&c->dev, q, idx);
 	note(t, "qbuf c%d %s %u%s%s: %s", ci(t, c), qname(cap), idx, fds[0] ? ", fds" : "", fds,
 	     err_str(ret));
+	for (p = 0; p < MAX_OBJS; p++)
+		t->obj[p].held = false;
 	if (!ret) {
 		s->queued = true;
 		s->old_src = false;
