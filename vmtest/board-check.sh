@@ -60,21 +60,14 @@ if [ "$(cat "$board/debs/done" 2>/dev/null)" != "${debs[*]}" ]; then
 		die "cannot download ${debs[*]} for arm64"
 	echo "${debs[*]}" >"$board/debs/done"
 fi
-# arm64_closure DIR PACKAGE...: PACKAGEs for arm64 and all they depend on
-# (apt resolving as if nothing were installed) downloaded into DIR, once.
+# arm64_closure DIR PACKAGE...: PACKAGEs for arm64 and all they depend on,
+# downloaded into DIR once.
 arm64_closure() {
 	local dir=$1
-	shift
-	[ "$(cat "$dir/done" 2>/dev/null)" != "$*" ] || return 0
-	rm -rf "$dir" && mkdir -p "$dir/partial"
-	say "fetching Debian bookworm's arm64 $* and what they depend on, for the guest"
-	: >"$board/empty-status"
-	arm64_apt apt-get -y --no-install-recommends --download-only \
-		-o "Dir::State::status=$board/empty-status" -o "Dir::Cache::archives=$dir" \
-		install "$@" >"$dir.log" 2>&1 ||
-		{ cat "$dir.log" >&2; die "cannot download $* for arm64"; }
-	rm -rf "$dir/partial"
-	echo "$*" >"$dir/done"
+	[ "$(cat "$dir/done" 2>/dev/null)" != "${*:2}" ] || return 0
+	say "fetching Debian bookworm's arm64 ${*:2} and what they depend on"
+	arm64_apt apt-get update >/dev/null || die "cannot read Debian bookworm's arm64 index"
+	apt_closure arm64_apt "$@" || die "cannot download ${*:2} for arm64"
 }
 # The compiler a user's DKMS runs on the board: the guest builds the test
 # module and the RK3399 register model with it against the installed
@@ -82,11 +75,22 @@ arm64_closure() {
 arm64_closure "$board/tooldebs" gcc make libc6-dev
 # GStreamer as vmtest/gst-deps.sh installs it on the host for make
 # gst-check: the same pipelines (vmtest/guest/gstreamer.sh) run in the guest.
+# codec_sweep's encoders and software decoders among them (gstreamer1.0-libav).
 arm64_closure "$board/gstdebs" gstreamer1.0-tools gstreamer1.0-plugins-base \
-	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
+	gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
+	gstreamer1.0-libav
+# The selftests package's codec_sweep links GStreamer: its headers and
+# libraries, with theirs, in the build's sysroot only.
+arm64_closure "$board/gstdevdebs" libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
 sysroot=$board/sysroot
 rm -rf "$sysroot" && mkdir -p "$sysroot"
-for d in "$board"/debs/*.deb; do dpkg-deb -x "$d" "$sysroot"; done
+# Not Debian's C library development files (libc.so's linker script names
+# paths on the host) nor its kernel headers: the cross compiler's and the
+# tree's.
+for d in "$board"/debs/*.deb "$board"/gstdevdebs/*.deb; do
+	case $(basename "$d") in libc6-dev_* | linux-libc-dev_*) continue ;; esac
+	dpkg-deb -x "$d" "$sysroot"
+done
 chmod -R a+rX "$sysroot"
 
 # --- 1. The four packages, cross-built with makepkg
@@ -286,7 +290,8 @@ rm -rf "$rfs"/usr/share/{doc,man,info,locale}
 mkdir -p "$rfs/root/dkms"
 (cd "$REPO_DIR" && git ls-files -z kmod-vb2-resv-test | rsync -a --from0 --files-from=- ./ "$rfs/root/dkms/")
 # make gst-check's pipelines and the helpers they use
-install -Dm644 -t "$rfs/root/vmtest-guest" "$VMTEST_DIR/guest/lib.sh" "$VMTEST_DIR/guest/gstreamer.sh"
+install -Dm644 -t "$rfs/root/vmtest-guest" "$VMTEST_DIR/guest/lib.sh" "$VMTEST_DIR/guest/gstreamer.sh" \
+	"$VMTEST_DIR/guest/codec-sweep.sh"
 mkdir -p "$rfs"/{proc,sys,dev,tmp,run,root,sbin,usr/bin,usr/sbin,etc}
 [ -e "$rfs/lib/modules" ] || ln -s ../usr/lib/modules "$rfs/lib/modules"
 # /bin/sh is bash, as on Arch: the tests' system("modprobe ...") must reach
@@ -356,6 +361,10 @@ mkdir -p "$OUT"
 modprobe vkms || echo "board-check: modprobe vkms failed"
 . /root/vmtest-guest/lib.sh
 . /root/vmtest-guest/gstreamer.sh
+# the user's codec sweep, the selftests package's codec_sweep: vim2m's
+# conversion compared with GStreamer's, five codecs on the model
+CS_BIN=/usr/lib/kselftests/linux-fresnel-fourier/vb2-resv/codec_sweep
+. /root/vmtest-guest/codec-sweep.sh
 echo "board-check: gstreamer phase ends"
 echo "board-check: dmesg follows"
 dmesg
@@ -440,13 +449,19 @@ npass=$(grep '^# ok [0-9]* ' "$run/model.tap" | grep -vc '# SKIP' || true)
 tap "$tapfile" $rc "board: the installed rk3399_fences passes on the packaged drivers and the model, destructive tests included, skipping only what the board would ($npass passed, $nskip skipped, listed above)"
 # make gst-check's pipelines on the packaged kernel, arm64 GStreamer
 tr -d '\r' <"$run/console.log" | sed -n '/^board-check: gstreamer phase$/,/^board-check: gstreamer phase ends$/p' |
-	grep -E '^(not )?ok [0-9]+ gstreamer: |^# (gstreamer|SKIP)' >"$run/gst.tap" || true
+	grep -E '^(not )?ok [0-9]+ (gstreamer|codec-sweep): |^# (gstreamer|codec-sweep|SKIP)' >"$run/gst.tap" || true
 grep '^# ' "$run/gst.tap" | diag
 # Skips pass nothing: without the model's devices every pipeline skips.
 ngst=$(grep '^ok [0-9]* gstreamer: ' "$run/gst.tap" | grep -vc '# SKIP$' || true)
 rc=0
-[ "$ngst" -gt 0 ] && ! grep -q '^not ok' "$run/gst.tap" || rc=1
+[ "$ngst" -gt 0 ] && ! grep -q '^not ok [0-9]* gstreamer: ' "$run/gst.tap" || rc=1
 tap "$tapfile" $rc "board: make gst-check's GStreamer pipelines (Debian bookworm's arm64 GStreamer) pass on the packaged drivers and the model ($ngst passed, skips listed above)"
+# The packaged codec_sweep: its comparison on vim2m, its decodes on the model
+rc=0
+grep -q '^ok [0-9]* codec-sweep: vim2m' "$run/gst.tap" || rc=1
+grep -q '^ok [0-9]* codec-sweep: H.264, HEVC and VP9' "$run/gst.tap" || rc=1
+! grep -q '^not ok [0-9]* codec-sweep: ' "$run/gst.tap" || rc=1
+tap "$tapfile" $rc "board: the selftests package's codec_sweep runs on the packaged kernel: vim2m's conversion matches GStreamer's in every frame, five codecs decode on the model, read back every way, fences on and off"
 tr -d '\r' <"$run/console.log" | sed -n '/^board-check: dmesg follows$/,/^board-check: dmesg ends$/p' >"$run/dmesg.txt"
 rc=0
 [ -s "$run/dmesg.txt" ] || rc=1

@@ -163,6 +163,24 @@ sid_unpack() {
 	mv "$root.tmp" "$root"
 }
 
+# apt_closure APT DIR PKG...: PKG... and all they depend on, resolved as if
+# nothing were installed, downloaded (not installed) into DIR by APT, a
+# function that runs apt with a private configuration (apt_private, or
+# board-check's arm64 one); once, and again when PKG... changes. apt's
+# output is in DIR.log.
+apt_closure() {
+	local apt=$1 dir=$2
+	shift 2
+	[ "$(cat "$dir/done" 2>/dev/null)" != "$*" ] || return 0
+	rm -rf "$dir" && mkdir -p "$dir/partial"
+	: >"$dir.status"
+	"$apt" apt-get -y --no-install-recommends --download-only \
+		-o "Dir::State::status=$dir.status" -o "Dir::Cache::archives=$dir" \
+		install "$@" >"$dir.log" 2>&1 || { cat "$dir.log" >&2; return 1; }
+	rm -rf "$dir/partial"
+	echo "$*" >"$dir/done"
+}
+
 # sid_root NAME PKG...: Debian sid's packages PKG... and all they depend on,
 # unpacked (not installed) into $CACHE/NAME/root, with the usual top-level
 # links and mount points: a root to chroot into, for programs that need
@@ -173,12 +191,9 @@ sid_root() {
 	[ -d "$root" ] && [ "$(cat "$CACHE/$name/packages" 2>/dev/null)" = "$*" ] && return 0
 	say "fetching $* and what they depend on from Debian sid"
 	apt_private_update || die "cannot read the Debian archive (network?)"
-	rm -rf "${CACHE:?}/$name" && mkdir -p "$CACHE/$name/debs/partial" "$root.tmp"
-	: >"$CACHE/$name/status"
-	apt_private apt-get install -y --download-only --no-install-recommends \
-		-o "Dir::State::status=$CACHE/$name/status" \
-		-o "Dir::Cache::archives=$CACHE/$name/debs" "${@/%//sid}" >/dev/null ||
-		die "could not download $* and their dependencies from Debian sid"
+	rm -rf "${CACHE:?}/$name" && mkdir -p "$CACHE/$name" "$root.tmp"
+	apt_closure apt_private "$CACHE/$name/debs" "${@/%//sid}" >/dev/null ||
+		die "could not download $* and their dependencies from Debian sid (log: $CACHE/$name/debs.log)"
 	for deb in "$CACHE/$name"/debs/*.deb; do
 		dpkg-deb -x "$deb" "$root.tmp"
 	done

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Sourced after gstreamer.sh (its helpers and work directory): the user's
-# codec sweep, codec_sweep (vmtest/codec-sweep/), built on the host by
-# vmtest/codec-sweep-prep.sh.
+# codec sweep, codec_sweep (selftests/vb2-resv/): $CS_BIN, else the one
+# vmtest/codec-sweep-prep.sh built on the host (make board-check gives the
+# installed selftests package's).
 #  1. Its comparison, where a device computes real pictures: vim2m's RGB to
 #     BGR through v4l2convert against GStreamer's videoconvert, every frame
 #     read back every way, fences on and off: all must match.
@@ -12,7 +13,7 @@
 #     software decode ("partly"): the comparison sees what it is given.
 
 : "${gst_work:?codec-sweep.sh is sourced after gstreamer.sh}"
-cs_bin=$VMTEST_STAGE/codec-sweep/codec_sweep
+cs_bin=${CS_BIN:-$VMTEST_STAGE/codec-sweep/codec_sweep}
 cs_frames=5
 if [ -x "$cs_bin" ]; then
 	modprobe vim2m
@@ -49,6 +50,6 @@ if [ -x "$cs_bin" ]; then
 	modprobe -r vim2m
 	result $? "codec-sweep: modprobe -r vim2m"
 else
-	echo "# codec-sweep: no $cs_bin: run vmtest/codec-sweep-prep.sh"
+	echo "# codec-sweep: no $cs_bin (vmtest/codec-sweep-prep.sh builds it, the selftests package installs it)"
 	result 1 "codec-sweep: codec_sweep is built"
 fi

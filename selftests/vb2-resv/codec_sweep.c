@@ -44,9 +44,8 @@
 #include <gst/allocators/gstdmabuf.h>
 #include <gst/video/video.h>
 
-#define KSFT_PASS	0
-#define KSFT_FAIL	1
-#define KSFT_SKIP	4
+#include "kselftest.h"
+
 #define MAX_FRAMES	64
 #define FENCES_PARAM	"/sys/module/videobuf2_common/parameters/producer_fences"
 
