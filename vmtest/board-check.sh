@@ -283,6 +283,12 @@ for d in "$board"/debs/*.deb "$board"/tooldebs/*.deb "$board"/gstdebs/*.deb; do
 	case $(basename "$d") in libdrm-dev*) continue ;; esac
 	dpkg-deb -x "$d" "$rfs"
 done
+# What update-alternatives links when Debian installs libblas3 and
+# liblapack3: libavfilter needs them (through pocketsphinx), and without them
+# GStreamer's libav plugin, codec_sweep's reference decoders, does not load.
+for l in blas/libblas.so.3 lapack/liblapack.so.3; do
+	[ ! -e "$rfs/usr/lib/aarch64-linux-gnu/$l" ] || ln -sfn "$l" "$rfs/usr/lib/aarch64-linux-gnu/${l#*/}"
+done
 # Nothing in the guest reads documentation: a smaller initramfs to boot.
 rm -rf "$rfs"/usr/share/{doc,man,info,locale}
 # The test module's sources, as a DKMS package would have them; the RK3399
