@@ -144,7 +144,6 @@ config_has_fragment() {
 	return $bad
 }
 
-# need_debs PKG...: install the Debian packages that are missing (as root).
 # sid_unpack NAME PKG...: Debian sid's packages PKG... downloaded and unpacked
 # (not installed) into $CACHE/NAME/root, once; for tools newer than bookworm's
 # that run with their own libraries.
@@ -206,6 +205,7 @@ sid_root() {
 	echo "$*" >"$CACHE/$name/packages"
 }
 
+# need_debs PKG...: install the Debian packages that are missing (as root).
 need_debs() {
 	local p missing=()
 	for p in "$@"; do
