@@ -9,7 +9,7 @@
 export KSRC CACHE JOBS SEND_TREE SEND_BASE SEND_IDENTITY SEND_REVIEWED STRESS_SECONDS STRESS_SEED
 V := vmtest
 
-.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench stress gst-check check clean distclean
+.PHONY: all help deps tree series-check packaging-check board-check send-prep build demo bench stress soak gst-check check clean distclean
 
 all: demo
 
@@ -18,11 +18,12 @@ help:
 	@echo 'make check      the whole suite in the VM; ends with "N passed, N failed"'
 	@echo 'make deps       install the Debian packages the harness needs'
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
-	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1'
+	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1, sparse, coccinelle (make check: all but the builds, sparse and coccinelle)'
 	@echo 'make packaging-check  the Arch package: extlinux and pacman hook tests, sources, makepkg prepare(), board config'
 	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
 	@echo 'make send-prep  b4 prepares patches/sw_sync/, patches/fixes/, patches/, patches/rkvdec/ and patches/vim2m/ for sending as you, once you have reviewed them (SEND_TREE=your kernel git tree, SEND_REVIEWED=yes; without SEND_TREE a rehearsal): writes them to $$CACHE/send'
 	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
+	@echo 'make soak       fence_soak at its full 100,000 jobs on the test kernel (make check runs 10,000)'
 	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
 	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga, and Weston composing the test device'"'"'s buffers, in the VM, fences on and off'
 	@echo 'make build      build the test kernel, kmod-vb2-resv-test and selftests/'
@@ -62,6 +63,9 @@ bench: tree
 
 stress: build
 	@$(V)/stress.sh
+
+soak: build
+	@$(V)/soak.sh
 
 gst-check: build
 	@$(V)/gst-deps.sh

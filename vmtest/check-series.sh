@@ -20,11 +20,15 @@
 #     file the series touches.
 # One build per patch and architecture is what makes the series bisectable.
 #
-# usage: check-series.sh [TAP-FILE]
+# usage: check-series.sh [--quick] [TAP-FILE]
 #   With TAP-FILE: append one TAP line per check to it; exit 0 once the
 #   checks ran, whatever their result (like selftest-harness.sh).
 #   Without: write $CACHE/runs/series/series.tap, print the summary and exit
 #   1 when a check failed (make series-check).
+#   --quick (make check): only what needs no build, per patch: git am,
+#   checkpatch, the trailers and kernel-doc. The builds, sparse and
+#   coccinelle, cold more than 20 minutes of a two-core machine, are
+#   make series-check's (which .ci/run runs too).
 #
 # The work happens in $CACHE/series-tree, a clone of $CACHE/tree sharing its
 # objects (nothing is ever checked out in $CACHE/tree), reset to vmtest-base
@@ -38,7 +42,12 @@ set -eEuo pipefail
 . "$(dirname "$0")/lib.sh"
 trap 'die "check-series.sh: line $LINENO failed: $BASH_COMMAND"' ERR
 
-[ $# -le 1 ] || die "usage: check-series.sh [TAP-FILE]"
+quick=
+if [ "${1:-}" = --quick ]; then
+	quick=1
+	shift
+fi
+[ $# -le 1 ] || die "usage: check-series.sh [--quick] [TAP-FILE]"
 mkdir -p "$CACHE"
 # Not lock_cache: check.sh holds that lock while it runs this script.
 exec 8>"$CACHE/.series-lock"
@@ -57,7 +66,7 @@ fi
 
 st=$CACHE/series-tree
 logs=$CACHE/logs/series
-passcache=$CACHE/series-check
+passcache=$CACHE/series-check${quick:+-quick}
 # Where a W=1 warning counts (the files the series touches count too).
 w1dirs=(drivers/media/common/videobuf2/ drivers/media/v4l2-core/
 	drivers/media/platform/verisilicon/ drivers/media/platform/rockchip/rga/
@@ -76,10 +85,12 @@ started=$SECONDS
 
 git -C "$TREE" rev-parse -q --verify 'vmtest-base^{commit}' >/dev/null ||
 	die "no base kernel in $TREE: run 'make tree' first"
-command -v aarch64-linux-gnu-gcc >/dev/null ||
-	die "aarch64-linux-gnu-gcc is missing: run 'make deps' (package gcc-aarch64-linux-gnu)"
-sparse=$("$VMTEST_DIR/fetch-sparse.sh")
-spatch=$("$VMTEST_DIR/fetch-cocci.sh")
+if [ -z "$quick" ]; then
+	command -v aarch64-linux-gnu-gcc >/dev/null ||
+		die "aarch64-linux-gnu-gcc is missing: run 'make deps' (package gcc-aarch64-linux-gnu)"
+	sparse=$("$VMTEST_DIR/fetch-sparse.sh")
+	spatch=$("$VMTEST_DIR/fetch-cocci.sh")
+fi
 
 # Check a snapshot of the series, so the cache key is that of what was checked.
 tmp=$(mktemp -d)
@@ -99,13 +110,17 @@ key=$({
 		printf '%s ' "${p#"$tmp"/}"
 		sha256sum <"$p"
 	done
-	cat "$VMTEST_DIR/check-series.sh" "$VMTEST_DIR/lib.sh" "$VMTEST_DIR/apply-series.sh" \
-		"$VMTEST_DIR/x86_64-series.config" "$VMTEST_DIR/arm64-series.config"
-	gcc --version | head -n 1
-	aarch64-linux-gnu-gcc --version | head -n 1
-	"$sparse" --version
-	"$spatch" --version 2>&1 | head -n 1
-	cat "$VMTEST_DIR/fetch-cocci.sh" "$VMTEST_DIR/coccicheck-batch" "$VMTEST_DIR/cocci-collect"
+	cat "$VMTEST_DIR/check-series.sh" "$VMTEST_DIR/lib.sh" "$VMTEST_DIR/apply-series.sh"
+	if [ -n "$quick" ]; then
+		echo quick
+	else
+		cat "$VMTEST_DIR/x86_64-series.config" "$VMTEST_DIR/arm64-series.config"
+		gcc --version | head -n 1
+		aarch64-linux-gnu-gcc --version | head -n 1
+		"$sparse" --version
+		"$spatch" --version 2>&1 | head -n 1
+		cat "$VMTEST_DIR/fetch-cocci.sh" "$VMTEST_DIR/coccicheck-batch" "$VMTEST_DIR/cocci-collect"
+	fi
 } | sha256sum | cut -d' ' -f1)
 
 # finish ARGS: the end; without a TAP-FILE argument, the summary decides.
@@ -136,7 +151,7 @@ to_base() {
 		"$VMTEST_DIR/apply-series.sh" "$st" vmtest-base
 }
 if [ ! -d "$st/.git" ]; then
-	say "cloning $TREE to $st (first run: the builds are cold, ~8 min each)"
+	say "cloning $TREE to $st${quick:-" (first run: the builds are cold, ~8 min each)"}"
 	clone_tree
 fi
 if ! to_base; then
@@ -354,7 +369,7 @@ check_sparse() {
 # are kept in $tmp/cocci/, from the base on; a patch is checked on the files
 # it touches, against what they had before it. A file's reports are cached
 # by its content, the headers the series changed so far and the tools.
-cocci_tools=$({ "$spatch" --version 2>&1 | head -n 1
+[ -n "$quick" ] || cocci_tools=$({ "$spatch" --version 2>&1 | head -n 1
 	cat "$VMTEST_DIR/coccicheck-batch" "$VMTEST_DIR/cocci-collect" "$VMTEST_DIR/fetch-cocci.sh"
 	git -C "$TREE" rev-parse 'vmtest-base^{tree}'; } | sha256sum | cut -d' ' -f1)
 # cocci_run FILE...: refresh $tmp/cocci/FILE for each FILE that exists.
@@ -416,10 +431,12 @@ check_cocci() {
 	fi
 	check $rc "series $id: coccinelle (scripts/coccinelle in report mode, with the options of scripts/coccicheck) finds nothing new in the ${#files[@]} .c file(s) it touches"
 }
-say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
-sparse_run "$tmp/sparse-before" "${sparse_files[@]}" || die "sparse does not run on the base (log: $logs/sparse.log)"
-say "coccinelle on the base: the same files"
-cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log: $logs/cocci.log)"
+if [ -z "$quick" ]; then
+	say "sparse on the base: ${#sparse_files[@]} .c file(s) of the series"
+	sparse_run "$tmp/sparse-before" "${sparse_files[@]}" || die "sparse does not run on the base (log: $logs/sparse.log)"
+	say "coccinelle on the base: the same files"
+	cocci_run "${sparse_files[@]}" || die "coccinelle does not run on the base (log: $logs/cocci.log)"
+fi
 
 for p in "${patches[@]}"; do
 	# 0001 for the series, fixes-0001 for the fixes it depends on,
@@ -440,6 +457,7 @@ for p in "${patches[@]}"; do
 	fi
 	check_checkpatch "$p" "$id"
 	check_kerneldoc "$id"
+	[ -z "$quick" ] || continue
 	touch "$tmp/x86_64-stamp"
 	check_build x86_64 "$id"
 	check_sparse "$id"
@@ -452,5 +470,6 @@ if [ $failed -eq 0 ]; then
 	printf '%s\n' "${passed[@]}" >"$passcache/tap"
 	echo "$key" >"$passcache/key"
 fi
-say "series checks: ${#passed[@]} passed, $failed failed in $((SECONDS - started)) s (logs: $logs)"
+say "series checks${quick:+ without the builds}: ${#passed[@]} passed, $failed failed in $((SECONDS - started)) s (logs: $logs)"
+[ -z "$quick" ] || say "the builds (x86_64, arm64, W=1), sparse and coccinelle of each patch: make series-check"
 finish "$@"
