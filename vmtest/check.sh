@@ -16,8 +16,8 @@ host=$run/host.tap
 "$VMTEST_DIR/check-send.sh" "$host"
 
 rc=0
-# With the F17 and fix tests the suite takes close to 20 minutes of this
-# kind of machine: 30 before the guest counts as hung.
+# The suite takes about 12 minutes of a two-core machine: 30 before the
+# guest counts as hung.
 VMTEST_PROGRESS=1 "$VMTEST_DIR/run-vm.sh" "$VMTEST_DIR/guest/check.sh" "$run/guest" 1800 || rc=$?
 tap "$host" $rc "the guest ran the suite to the end"
 if [ $rc -eq 0 ]; then

@@ -2,7 +2,7 @@
 # The long runs (make soak), in a boot of the test kernel (KASAN, lockdep,
 # kmemleak) of their own: F8 at its full length, fence_soak's 100,000 jobs,
 # then fence_stress twice for 60 s; the guest's dmesg must be clean. About
-# 14 minutes of a two-core machine under TCG, which is why make check runs
+# 11 minutes of a two-core machine under TCG, which is why make check runs
 # the soak with 10,000 jobs and no fence_stress, and .ci/run runs this too.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

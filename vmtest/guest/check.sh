@@ -79,7 +79,7 @@ result $? "fence_bench -T -C -u runs (the throughput alone, the device's countin
 result $? "fence_bench left vb2-resv-test's count_signals and job_us as it found them"
 
 # F8's soak: 10,000 jobs here, a minute of this kernel's CPU; its full
-# 100,000 (ten minutes) are 'make soak', which .ci/run runs too. The
+# 100,000 (eight minutes) are 'make soak', which .ci/run runs too. The
 # v4l2-compliance runs that follow spend most of their time asleep in their
 # blocking-wait tests (16 s a node). The soak runs in the background while
 # they do: its own context, its fence counts keyed by that context, and no
