@@ -1,7 +1,7 @@
 # Producer fences for V4L2 mem2mem: build, boot and test the series.
 #
 #   make          build the patched kernel and show what a dma-buf consumer sees
-#   make check    the whole suite in a VM; ends with 'N passed, N failed'
+#   make check    the suite in a VM (less make series-check and make soak); ends with 'N passed, N failed'
 #
 # Variables: KSRC=/path/to/linux-7.3.y (default: fetch Debian's linux-source-7.3),
 # CACHE=dir for sources and builds (default ~/.cache/vb2-resv), JOBS=parallel jobs.
@@ -15,7 +15,7 @@ all: demo
 
 help:
 	@echo 'make [demo]     build everything, boot the kernel, show a consumer on a CAPTURE dma-buf'
-	@echo 'make check      the whole suite in the VM; ends with "N passed, N failed"'
+	@echo 'make check      the suite in the VM, less make series-check and make soak; ends with "N passed, N failed"'
 	@echo 'make deps       install the Debian packages the harness needs'
 	@echo 'make tree       fetch the base kernel (or use KSRC=) and apply patches/'
 	@echo 'make series-check  each patch: checkpatch --strict, kernel-doc, x86_64 and arm64 builds with W=1, sparse, coccinelle (make check: all but the builds, sparse and coccinelle)'
