@@ -12,6 +12,14 @@ set -euo pipefail
 lock_cache
 
 args=${BENCH_ARGS:--j 10000 -r 10 -R 40 -c 16 -l 200 -S 100000}
+# Times in the guest count instructions (run-vm.sh): 1 ns each, whatever
+# else the host does. BENCH_ICOUNT= (empty) measures the host's time.
+export VMTEST_ICOUNT=${BENCH_ICOUNT-0}
+if [ -n "$VMTEST_ICOUNT" ]; then
+	clock="QEMU's instruction counting (-icount shift=$VMTEST_ICOUNT): the guest's clocks advance $((1 << VMTEST_ICOUNT)) ns for each instruction it runs, so its times count instructions and do not depend on what else the host does"
+else
+	clock="the host's time (BENCH_ICOUNT empty): the figures move with whatever else the host does"
+fi
 if [ "${KERNEL_FLAVOR:-}" = bench ]; then
 	kernel="the benchmark kernel: the test kernel without its debug options (no KASAN, lockdep, kmemleak, debug objects)"
 else
@@ -38,7 +46,7 @@ fi
 	echo
 	echo "Measured $(date -u +%Y-%m-%d) in one boot of $kernel,"
 	echo "$(cat "$STAGE/kernel.release"), under QEMU TCG (2 vCPUs) on $(nproc) host cores:"
-	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')."
+	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'). Clock: $clock."
 	echo "Command: make bench BENCH_ARGS=\"$args\""
 	echo
 	cat "$run/bench.md"

@@ -49,7 +49,8 @@ cp "$BUILD/arch/x86/boot/bzImage" "$STAGE/bzImage"
 
 if [ -f "$REPO_DIR/kmod-vb2-resv-test/Kbuild" ]; then
 	say "building kmod-vb2-resv-test against $kver"
-	rsync -a --delete "$REPO_DIR/kmod-vb2-resv-test/" "$kmod_build/"
+	# By content, stamped now (as prepare-tree.sh copies the selftests)
+	rsync -rlpD --checksum --delete "$REPO_DIR/kmod-vb2-resv-test/" "$kmod_build/"
 	logged kmod.log kmake M="$kmod_build" W=1 modules
 	logged kmod.log kmake M="$kmod_build" modules_install \
 		INSTALL_MOD_PATH="$STAGE/modroot" INSTALL_MOD_STRIP=1

@@ -70,6 +70,8 @@ fi
 
 # The selftests build inside the tree's kselftest directory (they include ../lib.mk).
 for d in "$REPO_DIR"/selftests/*/; do
-	rsync -a --delete "$d" "$TREE/tools/testing/selftests/$(basename "$d")/"
+	# By content, stamped now: a source edited while an earlier build ran
+	# is older than that build's binary, and make would keep the binary.
+	rsync -rlpD --checksum --delete "$d" "$TREE/tools/testing/selftests/$(basename "$d")/"
 done
 say "tree ready: $kver $base_id + ${#patches[@]} patch(es)"

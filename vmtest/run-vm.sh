@@ -54,9 +54,18 @@ if [ -n "${VMTEST_PROGRESS:-}" ]; then
 	follow "$out/plan.log" 9>&- > >(grep --line-buffered -E '^(# )?(not )?ok [0-9]+|^# selftests: ' >&2) &
 	tailpid=$!
 fi
+# VMTEST_ICOUNT=SHIFT: QEMU's instruction counting (-icount): the guest's
+# clocks advance 2^SHIFT ns per instruction it executes, not with the host's
+# time, so that a time measured in the guest counts the instructions run,
+# whatever else the host is busy with (make bench). One host thread runs
+# both vCPUs in turn.
+accel=(-accel tcg,thread=multi)
+if [ -n "${VMTEST_ICOUNT:-}" ]; then
+	accel=(-accel tcg,thread=single -icount "shift=$VMTEST_ICOUNT,sleep=off")
+fi
 rc=0
 timeout --kill-after=10 "$limit" qemu-system-x86_64 \
-	-machine pc -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
+	-machine pc "${accel[@]}" -cpu max -smp 2 -m 3G \
 	-display none -monitor none -serial stdio -no-reboot \
 	-kernel "$STAGE/bzImage" -append "$cmdline" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \

@@ -20,9 +20,14 @@
  *    interval of the median ratio is narrower than @width or @max-pairs
  *    have run. Reported: the median jobs/s each way with the spread
  *    (min..max), the median ratio and the median cost, each with its
- *    interval, and whether the interval got narrow enough;
+ *    interval, and whether the interval got narrow enough. Then, from the
+ *    same pairs, the CPU time of all CPUs per job fences off and on and
+ *    what fences add to it, with its interval (/proc/schedstat, a kernel
+ *    with CONFIG_SCHEDSTATS), and the wall time they add per job;
  *  - contexts: the same with @contexts contexts at once, one thread each,
- *    sharing @jobs * 2 jobs: throughput per context;
+ *    sharing @jobs * 2 jobs: throughput per context, CPU and wall time per
+ *    job of all contexts, and the CPU time fences add to a job there over
+ *    what they add with one context;
  *  - with -u, both once more with jobs of @us microseconds (@jobs of -k,
  *    and twice that for the contexts), the length of a device's work, timed
  *    by the test device's job_us on a high-resolution timer: what fences
@@ -66,7 +71,8 @@
  * (vmtest/bench-wakeup.py).
  *
  * Prints Markdown tables. With -o, writes one CSV row per pair
- * (section,pair,first,off,on,ratio,us_per_job); with -O, one per wake-up
+ * (section,pair,first,off,on,ratio,us_per_job,cpu_us_off,cpu_us_on,
+ * wall_us_added; cpu_us_* -1 when not measured); with -O, one per wake-up
  * (waiter,sample,us). Exit 0 when every measurement ran, 1 on an error,
  * 4 (KSFT_SKIP) when there is no device. Not a pass/fail test: the numbers
  * are for people; `make bench` keeps them.
@@ -214,13 +220,82 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-/* Jobs per second of each of @n contexts running @jobs_each at once. */
-static double run_contexts(int n, long jobs_each)
+/* What the CPUs have done since boot */
+struct cpu_count {
+	int64_t busy_ns;	/* running tasks other than idle */
+	int64_t switches;	/* context switches */
+};
+
+/*
+ * cpu_count_read() - what the CPUs have done since boot
+ *
+ * The time: the sum over the CPUs of /proc/schedstat's rq_cpu_time
+ * (CONFIG_SCHED_INFO, which CONFIG_SCHEDSTATS selects), counted at every
+ * context switch in nanoseconds, where /proc/stat counts in ticks, too
+ * coarse for a run of half a second. It includes the kernel's workers,
+ * where the test device ends its jobs, and interrupts taken while a task
+ * runs; the task running as it is read (this one) counts from its next
+ * switch. The switches: /proc/stat's ctxt.
+ *
+ * Return: 0, or -1 if the kernel does not count them.
+ */
+static int cpu_count_read(struct cpu_count *c)
+{
+	unsigned long long n;
+	char line[512];
+	int version = 0, cpus = 0;
+	bool ctxt = false;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	f = fopen("/proc/schedstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "version %d", &version) == 1)
+			continue;
+		/* cpuN yld 0 sched goidle ttwu ttwu_local rq_cpu_time ... */
+		if (sscanf(line, "cpu%*u %*u %*u %*u %*u %*u %*u %llu", &n) == 1) {
+			c->busy_ns += n;
+			cpus++;
+		}
+	}
+	fclose(f);
+	f = fopen("/proc/stat", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "ctxt %llu", &n) == 1) {
+			c->switches = n;
+			ctxt = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	/* The layout of the cpu lines since version 15 */
+	return version >= 15 && cpus && ctxt ? 0 : -1;
+}
+
+/* One run of run_contexts() */
+struct run {
+	double rate;		/* jobs/s of each context, their mean */
+	long jobs;		/* of all contexts */
+	double wall_us;		/* first start to last end, per job */
+	double cpu_us;		/* all CPUs' busy time per job; < 0: not known */
+	double switches;	/* context switches per job */
+};
+
+/* @n contexts running @jobs_each at once: their rates and the cost of a job. */
+static void run_contexts(int n, long jobs_each, struct run *r)
 {
 	struct worker w[MAX_CTX];
-	double rate = 0;
+	struct cpu_count c0, c1;
+	bool known;
+	uint64_t t0;
 	int i;
 
+	r->rate = 0;
+	r->jobs = jobs_each * n;
+	known = !cpu_count_read(&c0);
+	t0 = now_us();
 	for (i = 0; i < n; i++) {
 		w[i].jobs = jobs_each;
 		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]))
@@ -228,10 +303,22 @@ static double run_contexts(int n, long jobs_each)
 	}
 	for (i = 0; i < n; i++) {
 		pthread_join(w[i].thread, NULL);
-		rate += w[i].jobs / w[i].seconds;
+		r->rate += w[i].jobs / w[i].seconds / n;
 	}
-	return rate / n;
+	r->wall_us = (double)(now_us() - t0) / r->jobs;
+	known &= !cpu_count_read(&c1);
+	r->cpu_us = known ? (c1.busy_ns - c0.busy_ns) / 1e3 / r->jobs : -1;
+	r->switches = known ? (double)(c1.switches - c0.switches) / r->jobs : -1;
 }
+
+/* What fences add to a job in CPU time, one row of print_cpu_rows() */
+struct cpu_row {
+	char what[64];
+	bool cpu_known;		/* off, on and cost are valid */
+	struct summary off, on, cost;	/* CPU us per job */
+	struct summary wall_cost;	/* wall us per job of all contexts, added */
+	struct summary sw_off, sw_on;	/* context switches per job */
+};
 
 /*
  * throughput() - jobs per second of each of @contexts contexts, in pairs
@@ -239,6 +326,7 @@ static double run_contexts(int n, long jobs_each)
  * @contexts: contexts running at once
  * @section: the name of the row in the CSV: "1ctx", "16ctx"
  * @what: the name of the row in the table
+ * @row: the same pairs in CPU and wall time per job, for print_cpu_rows()
  *
  * A pair runs the jobs once fences off and once fences on, one straight
  * after the other: ratio = on / off, cost = the microseconds fences add to
@@ -248,25 +336,38 @@ static double run_contexts(int n, long jobs_each)
  * max_pairs.
  */
 static double throughput(long jobs, int contexts, const char *section,
-		       const char *what)
+		       const char *what, struct cpu_row *row)
 {
 	double off[MAX_PAIRS], on[MAX_PAIRS], ratio[MAX_PAIRS], cost[MAX_PAIRS];
+	double cpu_off[MAX_PAIRS], cpu_on[MAX_PAIRS], cpu_cost[MAX_PAIRS];
+	double wall_cost[MAX_PAIRS], sw_off[MAX_PAIRS], sw_on[MAX_PAIRS];
 	struct summary s_off, s_on, s_ratio, s_cost;
-	bool narrow = false, on_first;
+	bool narrow = false, on_first, cpu_known = true;
+	struct run r_off, r_on;
 	int n = 0;
 
 	do {
 		on_first = n % 2;
 		set_fences(on_first);
-		(on_first ? on : off)[n] = run_contexts(contexts, jobs / contexts);
+		run_contexts(contexts, jobs / contexts, on_first ? &r_on : &r_off);
 		set_fences(!on_first);
-		(on_first ? off : on)[n] = run_contexts(contexts, jobs / contexts);
+		run_contexts(contexts, jobs / contexts, on_first ? &r_off : &r_on);
+		off[n] = r_off.rate;
+		on[n] = r_on.rate;
 		ratio[n] = on[n] / off[n];
 		cost[n] = 1e6 / on[n] - 1e6 / off[n];
+		cpu_off[n] = r_off.cpu_us;
+		cpu_on[n] = r_on.cpu_us;
+		cpu_cost[n] = r_on.cpu_us - r_off.cpu_us;
+		cpu_known &= r_off.cpu_us >= 0 && r_on.cpu_us >= 0;
+		sw_off[n] = r_off.switches;
+		sw_on[n] = r_on.switches;
+		wall_cost[n] = r_on.wall_us - r_off.wall_us;
 		if (pairs_csv)
-			fprintf(pairs_csv, "%s,%d,%s,%.1f,%.1f,%.6f,%.4f\n",
+			fprintf(pairs_csv, "%s,%d,%s,%.1f,%.1f,%.6f,%.4f,%.4f,%.4f,%.4f\n",
 				section, n + 1, on_first ? "on" : "off", off[n],
-				on[n], ratio[n], cost[n]);
+				on[n], ratio[n], cost[n], cpu_off[n], cpu_on[n],
+				wall_cost[n]);
 		summarise(ratio, ++n, &s_ratio);
 		narrow = s_ratio.has_ci && s_ratio.hi - s_ratio.lo < target_width;
 	} while (n < max_pairs && (n < min_pairs || !narrow));
@@ -274,7 +375,60 @@ static double throughput(long jobs, int contexts, const char *section,
 	summarise(on, n, &s_on);
 	summarise(cost, n, &s_cost);
 	print_pairs_row(what, n, &s_off, &s_on, &s_ratio, &s_cost, narrow);
+
+	snprintf(row->what, sizeof(row->what), "%s", what);
+	row->cpu_known = cpu_known;
+	if (cpu_known) {
+		summarise(cpu_off, n, &row->off);
+		summarise(cpu_on, n, &row->on);
+		summarise(cpu_cost, n, &row->cost);
+		summarise(sw_off, n, &row->sw_off);
+		summarise(sw_on, n, &row->sw_on);
+	}
+	summarise(wall_cost, n, &row->wall_cost);
 	return s_off.median;
+}
+
+/*
+ * print_cpu_rows() - what fences add to a job in CPU time, row by row
+ *
+ * The table of pairs gives each context's jobs per second, which with one
+ * context on two CPUs does not say how much CPU a job took: the device's
+ * worker and the client overlap. This one gives, from the same pairs, the
+ * CPU time of all CPUs per job of all contexts, and the wall time per job
+ * of all contexts, and, for many contexts, the CPU time fences add to
+ * their job over what they add to one context's (the row before), and the
+ * context switches per job each way.
+ */
+static void print_cpu_rows(const struct cpu_row *rows, int nrows)
+{
+	char b_cost[64], b_wall[64], b_rel[32];
+	int i;
+
+	printf("\n| the same pairs, per job of all contexts | CPU us per job, fences off, median (min..max) | fences on | CPU us per job added, median [95%% interval] | many contexts over one | wall us per job added, median [95%% interval] | context switches per job, off / on |\n"
+	       "|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < nrows; i++) {
+		const struct cpu_row *r = &rows[i];
+
+		fmt_ci(b_wall, sizeof(b_wall), &r->wall_cost, 2, true);
+		if (!r->cpu_known) {
+			printf("| %s | not measured: no /proc/schedstat (CONFIG_SCHEDSTATS) | | | | %s | |\n",
+			       r->what, b_wall);
+			continue;
+		}
+		/* Rows come in twos: one context, then many, same jobs */
+		if (i % 2 && rows[i - 1].cpu_known && rows[i - 1].cost.median > 0)
+			snprintf(b_rel, sizeof(b_rel), "%.2fx",
+				 r->cost.median / rows[i - 1].cost.median);
+		else
+			snprintf(b_rel, sizeof(b_rel), i % 2 ? "n/a" : "");
+		printf("| %s | %.2f (%.2f..%.2f) | %.2f (%.2f..%.2f) | %s | %s | %s | %.2f / %.2f |\n",
+		       r->what, r->off.median, r->off.min, r->off.max,
+		       r->on.median, r->on.min, r->on.max,
+		       fmt_ci(b_cost, sizeof(b_cost), &r->cost, 2, true),
+		       b_rel, b_wall, r->sw_off.median, r->sw_on.median);
+	}
+	fflush(stdout);
 }
 
 /*
@@ -627,7 +781,8 @@ static void usage(void)
 		"  -S  jobs of the scale run, shared by the contexts (default 100000)\n"
 		"  -u  the throughput pairs once more with jobs of this many us (test device)\n"
 		"  -k  jobs of one such run (default 1000)\n"
-		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job\n"
+		"  -o  CSV of the pairs: section,pair,first,off,on,ratio,us_per_job,\n"
+		"      cpu_us_off,cpu_us_on,wall_us_added\n"
 		"  -O  CSV of the wake-ups: waiter,sample,us\n"
 		"  -L  the wake-ups alone\n"
 		"  -T  the throughput alone (one context, then -c contexts)\n"
@@ -645,7 +800,9 @@ int main(int argc, char **argv)
 	long jobs = 10000, scale_jobs = 100000, job_us = 0, us_jobs = 1000;
 	const char *pairs_path = NULL, *latency_path = NULL;
 	char what[64], section[16];
+	struct cpu_row rows[4];
 	double rate0, rate0n;
+	int nrows = 0;
 
 	while ((opt = getopt(argc, argv, "d:j:r:R:w:c:l:S:u:k:o:O:LTCmX")) != -1) {
 		switch (opt) {
@@ -740,7 +897,7 @@ int main(int argc, char **argv)
 		       "off while fence_bench runs, as no real driver adds a callback to its own fence");
 	if (pairs_path)
 		pairs_csv = csv_open(pairs_path,
-				     "section,pair,first,off,on,ratio,us_per_job");
+				     "section,pair,first,off,on,ratio,us_per_job,cpu_us_off,cpu_us_on,wall_us_added");
 	if (latency_path)
 		latency_csv = csv_open(latency_path, "waiter,sample,us");
 
@@ -755,10 +912,10 @@ int main(int argc, char **argv)
 	}
 	printf("| jobs/s per context; pairs fences off and on, which first alternating, %d to %d pairs, until the 95%% interval of the median ratio is narrower than %.3f | pairs | fences off, median (min..max) | fences on, median (min..max) | on/off, median of the pairs [95%% interval] | us per job added, median [95%% interval] | interval narrow enough (its width) |\n"
 	       "|---|---|---|---|---|---|---|\n", min_pairs, max_pairs, target_width);
-	rate0 = throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs");
+	rate0 = throughput(jobs, 1, "1ctx", "1 context, 0 ms jobs", &rows[nrows++]);
 	snprintf(what, sizeof(what), "each of %d contexts at once, 0 ms jobs", contexts);
 	snprintf(section, sizeof(section), "%dctx", contexts);
-	rate0n = throughput(jobs * 2, contexts, section, what);
+	rate0n = throughput(jobs * 2, contexts, section, what, &rows[nrows++]);
 	if (job_us) {
 		if (read_int_file(JOB_US, &saved_job_us) || set_job_us(job_us)) {
 			fprintf(stderr, "fence_bench: -u needs %s, writable (the test device, vb2-resv-test)\n",
@@ -766,12 +923,14 @@ int main(int argc, char **argv)
 			exit(1);
 		}
 		snprintf(what, sizeof(what), "1 context, %ld us jobs", job_us);
-		check_job_length(job_us, throughput(us_jobs, 1, "1ctx-us", what),
+		check_job_length(job_us, throughput(us_jobs, 1, "1ctx-us", what,
+						    &rows[nrows++]),
 				 rate0, 1);
 		snprintf(what, sizeof(what), "each of %d contexts at once, %ld us jobs",
 			 contexts, job_us);
 		snprintf(section, sizeof(section), "%dctx-us", contexts);
-		check_job_length(job_us, throughput(us_jobs * 2, contexts, section, what),
+		check_job_length(job_us, throughput(us_jobs * 2, contexts, section,
+						    what, &rows[nrows++]),
 				 rate0n, contexts);
 		/* The wake-ups and the scale run take jobs as they were */
 		if (set_job_us(saved_job_us)) {
@@ -779,6 +938,7 @@ int main(int argc, char **argv)
 			exit(1);
 		}
 	}
+	print_cpu_rows(rows, nrows);
 	if (throughput_only) {
 		csv_close(pairs_csv, pairs_path);
 		return 0;

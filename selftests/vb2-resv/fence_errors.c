@@ -6,7 +6,9 @@
  * signal, with an error, in bounded time, and the fence outlives it
  * (CONTRACT.md F5, F6, F10); a hung context holds up no other (F14); a
  * publication that fails or meets a signal wedges and drops nothing (F11);
- * and the regression tests of patches/fixes/ 0001 and 0005. The fixture and
+ * and the regression tests of patches/fixes/ 0001 and 0005; and the frame a
+ * CAPTURE buffer gets when OUTPUT is re-allocated under it, after its job
+ * and mid-job (fence_stress's seed 1883824939831079). The fixture and
  * the helpers are fence_fixture.c's, shared with producer_fences and
  * implicit_sync.
  *
@@ -569,6 +571,198 @@ TEST_F(fence, suspend_while_closing_mid_job)
 		TH_LOG("suspending the m2m device failed");
 	EXPECT_EQ(0, write_file(SUSPENDED, "0"));
 	CHECK_CLEAN_JOB(&self->fx.b, "suspending while closing mid-job");
+}
+
+/*
+ * OUTPUT re-allocated under a queued CAPTURE buffer, as fence_stress's
+ * seed 1883824939831079 did: STREAMOFF(OUTPUT), REQBUFS(OUTPUT) of buffers
+ * holding another pattern, QBUF of one, STREAMON(OUTPUT), then DQBUF of the
+ * CAPTURE buffer. The helpers below compare a frame with a given source,
+ * since REQBUFS unmaps the one the job read.
+ */
+#define REALLOC_JOB_MS		20
+#define REALLOC_SLOW_JOB_MS	2000
+#define REALLOC_PATTERN		11	/* not job_open()'s 3: every byte differs */
+
+/* A copy of the bytes of OUTPUT buffer 0 of @j that a job reads, in @len. */
+static uint8_t *copy_source(struct job *j, size_t *len)
+{
+	struct m2m_buf *b = &j->dev.out.bufs[0];
+	uint8_t *copy;
+
+	*len = b->bytesused[0];
+	copy = *len && b->map[0] ? malloc(*len) : NULL;
+	if (copy)
+		memcpy(copy, b->map[0], *len);
+	return copy;
+}
+
+/* Whether CAPTURE buffer 0 of @j is done within @ms, without dequeuing it. */
+static bool capture_done(struct job *j, int ms)
+{
+	uint64_t deadline = now_us() + ms * 1000ULL;
+	struct m2m_buf_state st;
+
+	do {
+		if (!m2m_querybuf(&j->dev, &j->dev.cap, 0, &st) &&
+		    (st.flags & V4L2_BUF_FLAG_DONE))
+			return true;
+		usleep(2000);
+	} while (now_us() < deadline);
+	return false;
+}
+
+/*
+ * OUTPUT of @j, streamed off, gets @n new MMAP buffers holding
+ * REALLOC_PATTERN; buffer 0 is queued and OUTPUT streamed on again.
+ */
+static int output_realloc(struct job *j, unsigned int n)
+{
+	struct m2m_queue *out = &j->dev.out;
+	unsigned int i;
+	int ret;
+
+	ret = m2m_reqbufs(&j->dev, out, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < out->count; i++)
+		fill_pattern(out->bufs[i].map[0], out->bufs[i].length[0], REALLOC_PATTERN);
+	ret = m2m_qbuf(&j->dev, out, 0);
+	if (!ret)
+		ret = m2m_streamon(&j->dev, out);
+	return ret;
+}
+
+/*
+ * The next job of @j, on CAPTURE buffer 0 queued again, reads the new
+ * OUTPUT buffer 0 (@src): its frame, without error, and CAPTURE's sequence
+ * number goes on from @prev_seq: OUTPUT's STREAMON restarts only OUTPUT's.
+ */
+#define CHECK_NEXT_JOB(j, src, src_len, prev_seq) do {				\
+	uint32_t __prev = (prev_seq);						\
+	struct m2m_buf_state __st;						\
+	long __bad;								\
+										\
+	ASSERT_EQ(0, m2m_qbuf(&(j)->dev, &(j)->dev.cap, 0))			\
+		TH_LOG("%s", m2m_strerror());					\
+	ASSERT_EQ(0, m2m_dqbuf(&(j)->dev, &(j)->dev.cap, &__st, JOB_TIMEOUT_MS)) \
+		TH_LOG("the job on the new OUTPUT buffer: %s", m2m_strerror());	\
+	EXPECT_EQ(0U, __st.flags & V4L2_BUF_FLAG_ERROR)				\
+		TH_LOG("the job on the new OUTPUT buffer ended in error");	\
+	EXPECT_EQ(__prev + 1, __st.sequence)					\
+		TH_LOG("CAPTURE's sequence went from %u to %u over OUTPUT's STREAMON", \
+		       __prev, __st.sequence);					\
+	__bad = frame_errors_from((j), (src), (src_len), __st.sequence);	\
+	EXPECT_EQ(0, __bad)							\
+		TH_LOG("%ld bytes of the next frame are not the new OUTPUT buffer's", \
+		       __bad);							\
+} while (0)
+
+/*
+ * A job ends; its CAPTURE buffer is not dequeued before OUTPUT gets new
+ * buffers with other content. The DQBUF gives the frame of the OUTPUT
+ * buffer the job read, without error, with the sequence number of its job:
+ * not one made from the new buffers, which did not exist when it ran (what
+ * fence_stress's oracle expected: "8832 bytes are not the frame").
+ */
+TEST_F(fence, output_realloc_keeps_finished_frame)
+{
+	struct m2m_dev *dev = &self->fx.a.dev;
+	size_t old_len, new_len;
+	struct m2m_buf_state st;
+	uint8_t *old, *new;
+	long bad;
+	int ret;
+
+	if (strcmp(driver_name(), DEFAULT_DRIVER))
+		SKIP(return, "needs the frames of the test module");
+	ret = job_open(&self->fx.a, 0, REALLOC_JOB_MS, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	old = copy_source(&self->fx.a, &old_len);
+	ASSERT_NE(NULL, old);
+	ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_TRUE(capture_done(&self->fx.a, JOB_TIMEOUT_MS))
+		TH_LOG("the job did not end within %d ms", JOB_TIMEOUT_MS);
+
+	ASSERT_EQ(0, m2m_streamoff(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, output_realloc(&self->fx.a, 2)) TH_LOG("%s", m2m_strerror());
+	new = copy_source(&self->fx.a, &new_len);
+	ASSERT_NE(NULL, new);
+
+	ASSERT_EQ(0, m2m_dqbuf(dev, &dev->cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+	EXPECT_EQ(0U, st.index);
+	EXPECT_EQ(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("a job that ended before STREAMOFF(OUTPUT) is reported failed");
+	EXPECT_EQ(0U, st.sequence);
+	bad = frame_errors_from(&self->fx.a, old, old_len, st.sequence);
+	EXPECT_EQ(0, bad)
+		TH_LOG("%ld bytes are not the frame of the OUTPUT buffer the job read", bad);
+	bad = frame_errors_from(&self->fx.a, new, new_len, st.sequence);
+	EXPECT_LT(0, bad)
+		TH_LOG("the frame is made from OUTPUT buffers allocated after its job ended");
+
+	CHECK_NEXT_JOB(&self->fx.a, new, new_len, st.sequence);
+	free(old);
+	free(new);
+}
+
+/*
+ * The same with the job still running: STREAMOFF(OUTPUT) aborts it at once
+ * and the CAPTURE buffer, still queued meanwhile, comes back with
+ * V4L2_BUF_FLAG_ERROR and its fence with an error (F5). It never comes
+ * back without error holding anything but its own job's whole frame: not
+ * the new OUTPUT buffer's, not part of a frame.
+ */
+TEST_F(fence, output_realloc_mid_job)
+{
+	struct m2m_dev *dev = &self->fx.a.dev;
+	size_t old_len, new_len;
+	struct m2m_buf_state st;
+	int sync_fd, status;
+	uint8_t *old, *new;
+	double waited;
+	uint64_t t0;
+	long bad;
+
+	if (strcmp(driver_name(), DEFAULT_DRIVER))
+		SKIP(return, "needs the frames of the test module");
+	START_FENCED_JOB(&self->fx, REALLOC_SLOW_JOB_MS, JOB_DONE, sync_fd);
+	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence: the job is not running");
+	old = copy_source(&self->fx.a, &old_len);
+	ASSERT_NE(NULL, old);
+
+	t0 = now_us();
+	ASSERT_EQ(0, m2m_streamoff(dev, &dev->out)) TH_LOG("%s", m2m_strerror());
+	waited = ms_since(t0);
+	EXPECT_FALSE(job_in_flight(&self->fx.a))
+		TH_LOG("CAPTURE buffer 0 still queued and not done after the cancel");
+	EXPECT_GT(REALLOC_SLOW_JOB_MS * 0.75, waited)
+		TH_LOG("STREAMOFF(OUTPUT) waited %.0f ms: the job was not aborted", waited);
+	ASSERT_EQ(0, output_realloc(&self->fx.a, 2)) TH_LOG("%s", m2m_strerror());
+	new = copy_source(&self->fx.a, &new_len);
+	ASSERT_NE(NULL, new);
+
+	ASSERT_EQ(0, m2m_dqbuf(dev, &dev->cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("%s", m2m_strerror());
+	status = sync_file_status(sync_fd);
+	close(sync_fd);
+	EXPECT_EQ(0U, st.index);
+	EXPECT_EQ(0U, st.sequence);
+	EXPECT_NE(0U, st.flags & V4L2_BUF_FLAG_ERROR)
+		TH_LOG("the job cancelled by STREAMOFF(OUTPUT) came back without error");
+	EXPECT_GT(0, status) TH_LOG("the cancelled job's fence has status %d, not an error", status);
+	if (!(st.flags & V4L2_BUF_FLAG_ERROR)) {
+		bad = frame_errors_from(&self->fx.a, old, old_len, st.sequence);
+		EXPECT_EQ(0, bad)
+			TH_LOG("dequeued without error, %ld bytes are not its job's frame (%ld not the new OUTPUT buffer's)",
+			       bad, frame_errors_from(&self->fx.a, new, new_len, st.sequence));
+	}
+
+	CHECK_NEXT_JOB(&self->fx.a, new, new_len, st.sequence);
+	free(old);
+	free(new);
 }
 
 TEST_HARNESS_MAIN

@@ -205,10 +205,17 @@ uint8_t frame_key(uint32_t sequence)
 
 long frame_errors(struct job *j, uint32_t sequence)
 {
-	struct m2m_queue *out = &j->dev.out, *cap = &j->dev.cap;
-	const uint8_t *src = out->bufs[0].map[0];
-	size_t src_len = out->bufs[0].bytesused[0], i, n = 0;
+	struct m2m_buf *out = &j->dev.out.bufs[0];
+
+	return frame_errors_from(j, out->map[0], out->bytesused[0], sequence);
+}
+
+long frame_errors_from(struct job *j, const uint8_t *src, size_t src_len,
+		       uint32_t sequence)
+{
+	struct m2m_queue *cap = &j->dev.cap;
 	uint8_t key = frame_key(sequence);
+	size_t i, n = 0;
 	unsigned int p;
 	long bad = 0;
 	uint8_t *map;

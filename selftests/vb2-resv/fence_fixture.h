@@ -99,6 +99,13 @@ uint8_t frame_key(uint32_t sequence);
  */
 long frame_errors(struct job *j, uint32_t sequence);
 
+/*
+ * The same, from the @src_len bytes at @src: the OUTPUT buffer a job read,
+ * kept by the caller when the buffer itself is gone (REQBUFS of OUTPUT).
+ */
+long frame_errors_from(struct job *j, const uint8_t *src, size_t src_len,
+		       uint32_t sequence);
+
 /* The heap whose buffers the device's allocator can import. */
 const char *import_heap(void);
 

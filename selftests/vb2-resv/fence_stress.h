@@ -61,7 +61,13 @@ struct slot {
 	bool exists, queued;
 	bool shared;		/* a dma-buf of it left the thread's control */
 	bool dirty;		/* cancelled while queued: may carry an old pending fence */
-	bool old_src;		/* queued when OUTPUT's size changed: its frame is not checked */
+	/*
+	 * Queued while OUTPUT's size changed, or while an OUTPUT buffer a job
+	 * could read did not hold the pattern (!out_std): its frame may come
+	 * from such a buffer, even after a REQBUFS of OUTPUT, so it is not
+	 * checked.
+	 */
+	bool old_src;
 	unsigned int gen;	/* QBUFs so far */
 	unsigned int epoch;	/* changes with its memory */
 };

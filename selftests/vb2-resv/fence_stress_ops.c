@@ -103,6 +103,23 @@ static void renew_slots(struct ctx *c, bool cap, unsigned int from, unsigned int
 	}
 }
 
+/*
+ * Whether every OUTPUT buffer a job of @c can read holds the pattern, from
+ * now on. When that becomes true again (REQBUFS, STREAMOFF of OUTPUT), a
+ * CAPTURE buffer still queued may already hold the frame of a job that read
+ * one that did not: the job may be done and its buffer only not dequeued
+ * yet. Its frame is not checked at its DQBUF, whatever out_std is then.
+ */
+static void set_out_std(struct ctx *c, bool std)
+{
+	unsigned int i;
+
+	if (std && !c->out_std)
+		for (i = 0; i < M2M_MAX_BUFS; i++)
+			c->cap[i].old_src |= c->cap[i].queued;
+	c->out_std = std;
+}
+
 static int reqbufs_q(struct thr *t, struct ctx *c, bool cap, unsigned int count, uint32_t memory)
 {
 	struct m2m_queue *q = queue_of(c, cap);
@@ -126,7 +143,7 @@ static int reqbufs_q(struct thr *t, struct ctx *c, bool cap, unsigned int count,
 	if (cap)
 		return 0;
 	c->out_dirty = false;
-	c->out_std = memory == V4L2_MEMORY_MMAP;
+	set_out_std(c, memory == V4L2_MEMORY_MMAP);
 	for (i = 0; i < q->count; i++)
 		for (p = 0; p < VIDEO_MAX_PLANES; p++)
 			if (q->bufs[i].map[p])
@@ -325,7 +342,8 @@ static int do_qbuf(struct thr *t, struct ctx *c, bool cap, unsigned int idx)
 		t->obj[p].held = false;
 	if (!ret) {
 		s->queued = true;
-		s->old_src = false;
+		/* A job may read an OUTPUT buffer without the pattern: see set_out_std() */
+		s->old_src = cap && !c->out_std;
 		s->gen++;
 	}
 	return ret;
@@ -413,7 +431,7 @@ static void op_streamoff(struct thr *t, struct ctx *c)
 		s[i].queued = false;
 	}
 	if (!cap)
-		c->out_std = c->dev.out.memory == V4L2_MEMORY_MMAP && !c->out_dirty;
+		set_out_std(c, c->dev.out.memory == V4L2_MEMORY_MMAP && !c->out_dirty);
 }
 
 /* A valid job, queued the way a player does; its fence is caught at times. */

@@ -24,9 +24,12 @@
  *    -ECANCELED, a buffer its driver requeued, proves nothing either way).
  *    A private buffer that is not queued (just dequeued, or never queued
  *    since its last cancellation was seen through) carries no pending
- *    producer fence (F4) and, dequeued without error while every OUTPUT
- *    buffer of its context holds the context's pattern, it holds the frame
- *    the test module writes.
+ *    producer fence (F4) and, dequeued without error, it holds the frame
+ *    the test module writes if every OUTPUT buffer of its context held the
+ *    context's pattern, at the same size, for as long as it was queued: its
+ *    job may have read any of them, and have ended long before the DQBUF,
+ *    even before a REQBUFS of OUTPUT gave the context new buffers
+ *    (c->out_std now and no slot->old_src, fence_stress_ops.c).
  * Once every worker has exited:
  *  - the device runs a clean job: its fence signals without error, DQBUF
  *    carries no error flag, the frame is the test module's;
