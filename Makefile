@@ -22,7 +22,7 @@ help:
 	@echo 'make packaging-check  the Arch package: extlinux and pacman hook tests, sources, makepkg prepare(), board config'
 	@echo 'make board-check  the user'"'"'s path: cross-build the packages, pacman -U, boot the packaged kernel (qemu aarch64), run its kselftests'
 	@echo 'make send-prep  b4 prepares patches/sw_sync/, patches/fixes/, patches/, patches/rkvdec/ and patches/vim2m/ for sending as you, once you have reviewed them (SEND_TREE=your kernel git tree, SEND_REVIEWED=yes; without SEND_TREE a rehearsal): writes them to $$CACHE/send'
-	@echo 'make bench      fence_bench in the VM on a kernel without debug options: throughput, wake-up, scale, fences off and on (BENCH_ARGS=)'
+	@echo 'make bench      fence_bench in the VM on a kernel without debug options, its clock counting instructions: what fences add to a job, wake-ups, scale, close (BENCH_ARGS=, BENCH_ICOUNT=)'
 	@echo 'make soak       the long runs on the test kernel: fence_soak'"'"'s full 100,000 jobs (make check runs 10,000), fence_stress twice for 60 s'
 	@echo 'make stress     fence_stress for STRESS_SECONDS (600) per allocator on the test kernel, --destructive (STRESS_SEED= replays)'
 	@echo 'make gst-check  GStreamer (v4l2codecs, v4l2convert, v4l2jpegenc, kmssink on vkms) on hantro, rkvdec and rga, and Weston composing the test device'"'"'s buffers, in the VM, fences on and off'

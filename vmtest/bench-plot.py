@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-# Plot fence_bench's pairs: the ratio fences on / fences off of each pair.
+# Plot fence_bench's pairs: the ratio fences on / fences off of each pair,
+# or (--cpu) the CPU time fences add to a job in each pair.
 #
-# usage: bench-plot.py PAIRS.CSV OUT.SVG
+# usage: bench-plot.py [--cpu] PAIRS.CSV OUT.SVG
 #
 # PAIRS.CSV is what 'fence_bench -o' writes (section,pair,first,off,on,
-# ratio,us_per_job). For each section (1ctx, 16ctx...) the SVG shows the
-# ratio of every pair over the pair number (filled: fences off ran first,
-# hollow: on first), the median as a dashed line and its distribution-free
-# 95% interval as a shaded band (none below six pairs), and reference lines
-# at 1.0 and 0.99. Standard library only: a plain SVG written by hand.
+# ratio,us_per_job,cpu_us_off,cpu_us_on,wall_us_added). For each section
+# (1ctx, 16ctx...) the SVG shows the value of every pair over the pair
+# number (filled: fences off ran first, hollow: on first), the median as a
+# dashed line and its distribution-free 95% interval as a shaded band (none
+# below six pairs), and reference lines: 1.0 and 0.99 for the ratio, 0 for
+# the CPU time. Standard library only: a plain SVG written by hand.
 import csv
 import math
 import sys
@@ -50,22 +52,45 @@ def nice_step(span, ticks=6):
     return 10 * mag
 
 
-def read_pairs(path):
+# What a plot shows: the title, the y axis, the value of a CSV row, the
+# reference lines (value, label, dashed) and the format of a value.
+RATIO = {
+    "title": "fence_bench: throughput ratio fences on / off, per pair",
+    "axis": "jobs/s fences on / fences off",
+    "value": lambda row: float(row["ratio"]),
+    "refs": [(1.0, "1.0: no cost", False), (0.99, "0.99", True)],
+    "fmt": "{:.3f}",
+}
+CPU = {
+    "title": "fence_bench: CPU time fences add to a job, per pair",
+    "axis": "CPU us per job, fences on - off",
+    "value": lambda row: float(row["cpu_us_on"]) - float(row["cpu_us_off"]),
+    "refs": [(0.0, "0: no cost", False)],
+    "fmt": "{:+.2f}",
+}
+
+
+def read_pairs(path, metric):
     sections = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
+            # Rows without the CPU time (-1: not measured) have no value.
+            if metric is CPU and float(row.get("cpu_us_off", -1)) < 0:
+                continue
             sections.setdefault(row["section"], []).append(
-                (int(row["pair"]), float(row["ratio"]), row["first"]))
+                (int(row["pair"]), metric["value"](row), row["first"]))
     return sections
 
 
-def plot(sections):
+def plot(sections, metric):
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     stats = {name: median_ci([r for _, r, _ in rows])
              for name, rows in sections.items()}
 
-    ys = [r for rows in sections.values() for _, r, _ in rows] + [1.0, 0.99]
+    fmt = metric["fmt"].format
+    ys = [r for rows in sections.values() for _, r, _ in rows]
+    ys += [ref for ref, _, _ in metric["refs"]]
     for _, ci in stats.values():
         if ci:
             ys += list(ci)
@@ -89,8 +114,7 @@ def plot(sections):
         'font-family="sans-serif" font-size="12">')
     add(f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="white"/>')
     add(f'<text x="{LEFT + plot_w / 2:.1f}" y="22" text-anchor="middle" '
-        'font-size="14">fence_bench: throughput ratio fences on / off, '
-        'per pair</text>')
+        f'font-size="14">{escape(metric["title"])}</text>')
 
     # Grid and ticks.
     step = nice_step(y_hi - y_lo)
@@ -99,7 +123,7 @@ def plot(sections):
         add(f'<line x1="{LEFT}" y1="{py(y):.1f}" x2="{LEFT + plot_w}" '
             f'y2="{py(y):.1f}" stroke="#e6e6e6"/>')
         add(f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" '
-            f'text-anchor="end">{y:.3f}</text>')
+            f'text-anchor="end">{fmt(y)}</text>')
     xstep = max(1, int(nice_step(x_hi - x_lo, 10)))
     for x in range(xstep, int(x_hi) + 1, xstep):
         add(f'<line x1="{px(x):.1f}" y1="{TOP + plot_h}" x2="{px(x):.1f}" '
@@ -118,15 +142,16 @@ def plot(sections):
                 f'fill="{colour}" fill-opacity="0.15"/>')
         add(f'<line x1="{LEFT}" y1="{py(med):.1f}" x2="{LEFT + plot_w}" '
             f'y2="{py(med):.1f}" stroke="{colour}" stroke-dasharray="6 4"/>')
-        interval = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "[n/a]"
+        interval = f"[{fmt(ci[0])}, {fmt(ci[1])}]" if ci else "[n/a]"
         legend.append((colour, f"{name}: {len(rows)} pairs",
-                       f"median {med:.3f} {interval}", ci is not None))
+                       f"median {fmt(med)} {interval}", ci is not None))
 
     # Reference lines.
-    add(f'<line x1="{LEFT}" y1="{py(1.0):.1f}" x2="{LEFT + plot_w}" '
-        f'y2="{py(1.0):.1f}" stroke="black"/>')
-    add(f'<line x1="{LEFT}" y1="{py(0.99):.1f}" x2="{LEFT + plot_w}" '
-        f'y2="{py(0.99):.1f}" stroke="#777777" stroke-dasharray="2 3"/>')
+    for ref, _, dashed in metric["refs"]:
+        style = ('stroke="#777777" stroke-dasharray="2 3"' if dashed
+                 else 'stroke="black"')
+        add(f'<line x1="{LEFT}" y1="{py(ref):.1f}" x2="{LEFT + plot_w}" '
+            f'y2="{py(ref):.1f}" {style}/>')
 
     for i, (name, rows) in enumerate(sections.items()):
         colour = COLOURS[i % len(COLOURS)]
@@ -142,7 +167,7 @@ def plot(sections):
         'text-anchor="middle">pair</text>')
     add(f'<text x="16" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" '
         f'transform="rotate(-90 16 {TOP + plot_h / 2:.1f})">'
-        'jobs/s fences on / fences off</text>')
+        f'{escape(metric["axis"])}</text>')
 
     # Legend, right of the plot.
     lx, ly = LEFT + plot_w + 15, TOP + 10
@@ -168,24 +193,30 @@ def plot(sections):
     add(f'<circle cx="{lx + 6}" cy="{ly + 14}" r="3.5" fill="white" '
         'stroke="#555555" stroke-width="1.5"/>')
     add(f'<text x="{lx + 16}" y="{ly + 18}">fences on ran first</text>')
-    add(f'<line x1="{lx}" y1="{ly + 32}" x2="{lx + 12}" y2="{ly + 32}" '
-        'stroke="black"/>')
-    add(f'<text x="{lx + 16}" y="{ly + 36}">1.0: no cost</text>')
-    add(f'<line x1="{lx}" y1="{ly + 50}" x2="{lx + 12}" y2="{ly + 50}" '
-        'stroke="#777777" stroke-dasharray="2 3"/>')
-    add(f'<text x="{lx + 16}" y="{ly + 54}">0.99</text>')
+    ly += 32
+    for _, label, dashed in metric["refs"]:
+        style = ('stroke="#777777" stroke-dasharray="2 3"' if dashed
+                 else 'stroke="black"')
+        add(f'<line x1="{lx}" y1="{ly}" x2="{lx + 12}" y2="{ly}" {style}/>')
+        add(f'<text x="{lx + 16}" y="{ly + 4}">{escape(label)}</text>')
+        ly += 18
     add('</svg>')
     return "\n".join(out) + "\n"
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: bench-plot.py PAIRS.CSV OUT.SVG")
-    sections = read_pairs(sys.argv[1])
+    args = sys.argv[1:]
+    metric = RATIO
+    if args[:1] == ["--cpu"]:
+        metric = CPU
+        args = args[1:]
+    if len(args) != 2:
+        sys.exit("usage: bench-plot.py [--cpu] PAIRS.CSV OUT.SVG")
+    sections = read_pairs(args[0], metric)
     if not sections:
-        sys.exit(f"bench-plot.py: no pairs in {sys.argv[1]}")
-    svg = plot(sections)
-    with open(sys.argv[2], "w") as f:
+        sys.exit(f"bench-plot.py: no pairs in {args[0]}")
+    svg = plot(sections, metric)
+    with open(args[1], "w") as f:
         f.write(svg)
 
 

@@ -3,15 +3,16 @@
 #
 # The table goes to $CACHE/runs/bench/bench.md with the machine and the
 # command that produced it. Under QEMU TCG the absolute figures are not
-# hardware numbers; the ratios between fences off and on, measured side by
-# side in one boot, in pairs, are the point. Beside the report: the raw
-# data (pairs.csv, latency.csv) and bench-pairs.svg, each pair's ratio with
-# the median and its 95% interval (bench-plot.py).
+# hardware numbers; what fences add, measured side by side in one boot, in
+# pairs, is the point. Beside the report: the raw data (pairs.csv,
+# latency.csv), bench-pairs.svg and bench-cpu.svg, each pair's ratio and
+# the CPU time fences add, with the median and its 95% interval
+# (bench-plot.py).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lock_cache
 
-args=${BENCH_ARGS:--j 10000 -r 10 -R 40 -c 16 -l 200 -S 100000}
+args=${BENCH_ARGS:--j 10000 -r 10 -R 40 -c 16 -l 200 -S 100000 -u 1000 -k 1000}
 # Times in the guest count instructions (run-vm.sh): 1 ns each, whatever
 # else the host does. BENCH_ICOUNT= (empty) measures the host's time.
 export VMTEST_ICOUNT=${BENCH_ICOUNT-0}
@@ -37,7 +38,8 @@ plot="bench-pairs.svg"
 if [ ! -s "$run/pairs.csv" ]; then
 	plot=
 	say "no $run/pairs.csv: no plot"
-elif ! python3 "$VMTEST_DIR/bench-plot.py" "$run/pairs.csv" "$run/bench-pairs.svg"; then
+elif ! python3 "$VMTEST_DIR/bench-plot.py" "$run/pairs.csv" "$run/bench-pairs.svg" ||
+     ! python3 "$VMTEST_DIR/bench-plot.py" --cpu "$run/pairs.csv" "$run/bench-cpu.svg"; then
 	plot=
 	say "bench-plot.py failed: no plot"
 fi
@@ -53,7 +55,8 @@ fi
 	echo
 	if [ -n "$plot" ]; then
 		echo "Each pair's ratio, fences on / off, over the pair number, with the median and"
-		echo "its 95% interval: \`$plot\`, beside this report. The raw data, one row per"
+		echo "its 95% interval: \`$plot\`, beside this report; the CPU time fences add to"
+		echo "a job in each pair: \`bench-cpu.svg\`. The raw data, one row per"
 		echo "pair and one per wake-up: \`pairs.csv\`, \`latency.csv\`."
 		echo
 	fi

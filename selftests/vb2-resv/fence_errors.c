@@ -760,6 +760,9 @@ TEST_F(fence, output_realloc_mid_job)
 			       bad, frame_errors_from(&self->fx.a, new, new_len, st.sequence));
 	}
 
+	/* A job of REALLOC_SLOW_JOB_MS would outlast the module's watchdog */
+	ASSERT_EQ(0, m2m_set_ctrl_by_name(dev->fd, TRANS_TIME_CTRL, REALLOC_JOB_MS, NULL))
+		TH_LOG("%s", m2m_strerror());
 	CHECK_NEXT_JOB(&self->fx.a, new, new_len, st.sequence);
 	free(old);
 	free(new);
