@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lock_cache
 
-args=${BENCH_ARGS:--j 10000 -r 10 -R 40 -c 16 -l 200 -S 100000 -u 1000 -k 1000}
+args=${BENCH_ARGS:--j 10000 -r 40 -R 40 -c 16 -l 200 -S 100000 -u 1000 -k 1000}
 # Times in the guest count instructions (run-vm.sh): 1 ns each, whatever
 # else the host does. BENCH_ICOUNT= (empty) measures the host's time.
 export VMTEST_ICOUNT=${BENCH_ICOUNT-0}
