@@ -64,7 +64,9 @@ RATIO = {
 CPU = {
     "title": "fence_bench: CPU time fences add to a job, per pair",
     "axis": "CPU us per job, fences on - off",
-    "value": lambda row: float(row["cpu_us_on"]) - float(row["cpu_us_off"]),
+    # -1: not measured (a kernel without CONFIG_SCHEDSTATS), no value
+    "value": lambda row: (float(row["cpu_us_on"]) - float(row["cpu_us_off"])
+                          if float(row.get("cpu_us_off", -1)) >= 0 else None),
     "refs": [(0.0, "0: no cost", False)],
     "fmt": "{:+.2f}",
 }
@@ -74,11 +76,10 @@ def read_pairs(path, metric):
     sections = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            # Rows without the CPU time (-1: not measured) have no value.
-            if metric is CPU and float(row.get("cpu_us_off", -1)) < 0:
-                continue
-            sections.setdefault(row["section"], []).append(
-                (int(row["pair"]), metric["value"](row), row["first"]))
+            value = metric["value"](row)
+            if value is not None:
+                sections.setdefault(row["section"], []).append(
+                    (int(row["pair"]), value, row["first"]))
     return sections
 
 

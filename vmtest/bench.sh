@@ -16,6 +16,11 @@ args=${BENCH_ARGS:--j 10000 -r 40 -R 40 -c 16 -l 200 -S 100000 -u 1000 -k 1000}
 # Times in the guest count instructions (run-vm.sh): 1 ns each, whatever
 # else the host does. BENCH_ICOUNT= (empty) measures the host's time.
 export VMTEST_ICOUNT=${BENCH_ICOUNT-0}
+case $VMTEST_ICOUNT in
+'') ;;
+[0-9]) ;;
+*) die "BENCH_ICOUNT=$VMTEST_ICOUNT: a shift from 0 to 9 (2^shift ns per instruction), or empty for the host's clock" ;;
+esac
 if [ -n "$VMTEST_ICOUNT" ]; then
 	clock="QEMU's instruction counting (-icount shift=$VMTEST_ICOUNT): the guest's clocks advance $((1 << VMTEST_ICOUNT)) ns for each instruction it runs, so its times count instructions and do not depend on what else the host does"
 else
