@@ -24,8 +24,7 @@ deb=${SRC_PKG}_${BASE_VERSION}_all.deb
 started=$SECONDS
 
 # --- What the checks need, installed only when missing (CI starts from a fresh machine)
-need_debs makepkg pacman-package-manager libarchive-tools file patch xz-utils zstd rsync \
-	make gcc bc bison flex gcc-aarch64-linux-gnu debian-archive-keyring busybox-static
+need_debs "${PACKAGING_DEBS[@]}"
 need_pkg_user
 user=$PKG_USER
 

@@ -12,8 +12,25 @@ host=$run/host.tap
 
 "$VMTEST_DIR/selftest-harness.sh" "$host"
 "$VMTEST_DIR/check-series.sh" --quick "$host"
-"$VMTEST_DIR/check-packaging.sh" "$host"
-"$VMTEST_DIR/check-send.sh" "$host"
+# The packaging and send checks read only the repository, Debian's base
+# package and index, the base tree and the tools below: their results are
+# reused until one of those changes (make packaging-check and make
+# send-prep always run).
+# versions PKG...: the installed version of each Debian package.
+versions() { dpkg-query -W -f='${Package} ${Version}\n' "$@" 2>&1 || true; }
+packaging_inputs() {
+	cat "$CACHE/base-id" 2>/dev/null || true
+	ls -lR --time-style=+%s "$CACHE/pkg-apt/apt/lists" "$CACHE/dl" "$CACHE/pkg-dl" 2>/dev/null || true
+	versions "${PACKAGING_DEBS[@]}"
+}
+send_inputs() {
+	cat "$CACHE/base-id" 2>/dev/null || true
+	git -C "$TREE" rev-parse 'vmtest-base^{commit}' 2>/dev/null || true
+	ls "$CACHE/b4/debs" 2>/dev/null || true
+	versions "${SEND_DEBS[@]}"
+}
+reuse_passed packaging packaging_inputs "$host" "$VMTEST_DIR/check-packaging.sh" "$host"
+reuse_passed send send_inputs "$host" "$VMTEST_DIR/check-send.sh" "$host"
 
 rc=0
 # The suite takes about 12 minutes of a two-core machine: 30 before the

@@ -26,6 +26,14 @@ JOBS=${JOBS:-$(nproc)}
 # 128 KiB there from the guest kernel (memmap=), 64 KiB aligned, below 4 GiB.
 MODEL_REGS=0x40000000
 
+# The Debian packages that check-packaging.sh and send-prep.sh run.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+PACKAGING_DEBS=(makepkg pacman-package-manager libarchive-tools file patch xz-utils zstd rsync
+	make gcc bc bison flex gcc-aarch64-linux-gnu debian-archive-keyring busybox-static)
+# shellcheck disable=SC2034
+SEND_DEBS=(git python3 python3-pygit2 python3-dkim python3-dnspython python3-requests
+	python3-nacl git-filter-repo)
+
 say() { printf 'vmtest: %s\n' "$*" >&2; }
 die() { printf 'vmtest: error: %s\n' "$*" >&2; exit 1; }
 
@@ -55,6 +63,49 @@ tap() {
 	else
 		echo "not ok $n $3" | tee -a "$1"
 	fi
+}
+
+# inputs_key FN: one hash of every file of the repository (tracked, or
+# untracked and not ignored), of the series in $PATCHES, by content, and of
+# what the function FN prints (the other inputs of a check: tool versions,
+# cached downloads); empty outside a git checkout.
+inputs_key() {
+	git -C "$REPO_DIR" rev-parse --git-dir >/dev/null 2>&1 || return 0
+	{
+		(cd "$REPO_DIR" && git ls-files -z -co --exclude-standard | sort -z |
+			xargs -0 -r sha256sum)
+		series_patches | xargs -r sha256sum
+		"$1"
+	} | sha256sum | cut -d' ' -f1
+}
+
+# reuse_passed NAME INPUTS-FN TAP-FILE CMD ARGS...: run CMD ARGS, a host
+# check that appends TAP lines to TAP-FILE, unless its last run under NAME
+# passed whole with the same inputs (inputs_key INPUTS-FN, which must cover
+# everything the check reads): then that run's lines go to TAP-FILE again,
+# and it says so. The key is taken again after a run, which may have
+# installed what it reads; only a run without a failure is kept.
+reuse_passed() {
+	local name=$1 inputs=$2 tapfile=$3 dir=$CACHE/passed/$1 from key desc
+	shift 3
+	key=$(inputs_key "$inputs")
+	if [ -n "$key" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ] && [ -s "$dir/tap" ]; then
+		say "$name checks: nothing they read changed since their passing run of" \
+			"$(date -r "$dir/key" '+%F %T'): their results, from the cache"
+		while IFS= read -r desc; do
+			tap "$tapfile" 0 "$desc"
+		done <"$dir/tap"
+		return 0
+	fi
+	rm -rf "$dir"
+	from=$(($(wc -l <"$tapfile") + 1))
+	"$@" || return
+	! tail -n +"$from" "$tapfile" | grep -q '^not ok ' || return 0
+	key=$(inputs_key "$inputs")
+	[ -n "$key" ] || return 0
+	mkdir -p "$dir"
+	tail -n +"$from" "$tapfile" | sed -n 's/^ok [0-9]* //p' >"$dir/tap"
+	echo "$key" >"$dir/key"
 }
 
 # apt_private CMD ARGS...: run apt-get or apt-cache against Debian sid and

@@ -99,6 +99,35 @@ rc=0
 awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/empty.tap" >/dev/null && rc=1
 tap "$tapfile" $rc "harness: a run with no test at all fails"
 
+# make check reuses a host check's results only while its inputs are the
+# same and its last run passed: a changed input, or a failure, runs it again.
+fake_check() {
+	echo run >>"$tmp/reuse/runs"
+	tap "$1" 0 "fake: one"
+	tap "$1" "$(cat "$tmp/reuse/result")" "fake: two # SKIP not here"
+}
+fake_inputs() { cat "$tmp/reuse/input"; }
+reuse_round() {
+	: >"$tmp/reuse/runs"
+	reuse_passed fake fake_inputs "$tmp/reuse/tap" fake_check "$tmp/reuse/tap" 2>>"$tmp/reuse/log" >/dev/null
+	printf '%s:%s ' "$(wc -l <"$tmp/reuse/runs")" "$(grep -c '^ok ' "$tmp/reuse/tap")"
+}
+mkdir -p "$tmp/reuse"
+: >"$tmp/reuse/tap"
+echo 0 >"$tmp/reuse/result" && echo a >"$tmp/reuse/input"
+out=$(CACHE=$tmp/reuse/cache
+	reuse_round; reuse_round
+	echo b >"$tmp/reuse/input"; reuse_round
+	echo 1 >"$tmp/reuse/result"; echo c >"$tmp/reuse/input"; reuse_round
+	echo 0 >"$tmp/reuse/result"; reuse_round; reuse_round)
+rc=0
+# runs:oks after each round: run, reused, run (input b), run and failed
+# (input c), run again after the failure, reused.
+[ "$out" = "1:2 0:4 1:6 1:7 1:9 0:11 " ] && grep -q '^ok 10 fake: two # SKIP not here$' "$tmp/reuse/tap" &&
+	grep -q 'fake checks: nothing they read changed since their passing run' "$tmp/reuse/log" || {
+	echo "# runs:oks after each round: $out"; sed 's/^/#   /' "$tmp/reuse/tap"; rc=1; }
+tap "$tapfile" $rc "harness: make check reuses a host check's passing results while its inputs are unchanged, never a failed run"
+
 # In the VM: a failing test, a WARN in the guest kernel and a hung guest each
 # fail the run.
 rc=0

@@ -36,8 +36,7 @@ out=${1:-$CACHE/send}
 series_version=4
 
 # --- b4
-need_debs git python3 python3-pygit2 python3-dkim python3-dnspython \
-	python3-requests python3-nacl git-filter-repo
+need_debs "${SEND_DEBS[@]}"
 b4root=$CACHE/b4/root
 [ -f "$b4root/usr/bin/b4" ] || rm -rf "$b4root"
 sid_unpack b4 b4 python3-ezgb python3-liblore python3-patatt
