@@ -288,8 +288,9 @@ struct vrt_ctx {
 	struct completion held;
 	struct dma_resv *hold_resv;
 
-	/* The job in flight, captured in device_run where sleeping is allowed. */
+	/* Set by job_abort(), until the context streams on again. */
 	bool aborting;
+	/* The job in flight, captured in device_run where sleeping is allowed. */
 	unsigned long job_start;	/* jiffies */
 	enum vrt_job_result job_result;
 	u32 job_violation;
@@ -542,8 +543,14 @@ static void vrt_job_abort(void *priv)
 {
 	struct vrt_ctx *ctx = priv;
 
-	/* Fail the running job now rather than at its natural end. */
-	ctx->aborting = true;
+	/*
+	 * Fail the running job now rather than at its natural end. The job
+	 * counts as running from before device_run() is called: if the work
+	 * finds it not started yet, device_run() sees the flag once it is.
+	 * Pairs with the barrier there.
+	 */
+	WRITE_ONCE(ctx->aborting, true);
+	smp_mb();
 	mod_delayed_work(system_percpu_wq, &ctx->irq_work, 0);
 }
 
@@ -565,7 +572,6 @@ static void vrt_device_run(void *priv)
 	buf = container_of(dst, struct vrt_buffer, m2m.vb);
 	atomic_inc(&dev->stats.jobs);
 
-	ctx->aborting = false;
 	ctx->job_result = READ_ONCE(ctx->result);
 	ctx->job_violation = READ_ONCE(ctx->violation);
 	/* Mappings may sleep: make them before the signalling section. */
@@ -627,9 +633,13 @@ static void vrt_device_run(void *priv)
 				      msecs_to_jiffies(READ_ONCE(ctx->trans_time_ms)));
 	schedule_delayed_work(&ctx->watchdog, msecs_to_jiffies(watchdog_ms));
 
-	/* Pairs with vrt_remove(): one of the two sees the other. */
+	/*
+	 * Pairs with vrt_remove(), and with the work that vrt_job_abort()
+	 * queues: one of the two sees the other. An abort that came while
+	 * device_run() prepared the job is carried out now.
+	 */
 	smp_mb();
-	if (READ_ONCE(dev->gone))
+	if (READ_ONCE(dev->gone) || READ_ONCE(ctx->aborting))
 		vrt_job_abort(ctx);
 	dma_fence_end_signalling(cookie);
 
@@ -894,7 +904,14 @@ static void vrt_buf_queue(struct vb2_buffer *vb)
 
 static int vrt_start_streaming(struct vb2_queue *q, unsigned int count)
 {
-	vrt_q_data(vb2_get_drv_priv(q), q->type)->sequence = 0;
+	struct vrt_ctx *ctx = vb2_get_drv_priv(q);
+
+	/*
+	 * A job is aborted only by a STREAMOFF or a close, so no job of the
+	 * context runs now: the next one starts without the flag.
+	 */
+	WRITE_ONCE(ctx->aborting, false);
+	vrt_q_data(ctx, q->type)->sequence = 0;
 	return 0;
 }
 

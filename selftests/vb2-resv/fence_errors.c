@@ -69,23 +69,63 @@ TEST_F(cancel, mid_job_signals_error)
 	ASSERT_EQ(0, sync_file_status(sync_fd)) TH_LOG("no active fence before the cancel");
 
 	t0 = now_us();
-	switch (variant->how) {
-	case STREAMOFF_CAPTURE:
-		ASSERT_EQ(0, m2m_streamoff(&self->fx.a.dev, &self->fx.a.dev.cap));
-		break;
-	case STREAMOFF_OUTPUT:
-		ASSERT_EQ(0, m2m_streamoff(&self->fx.a.dev, &self->fx.a.dev.out));
-		break;
-	case CLOSE_FILE:
-		job_close(&self->fx.a);
-		break;
-	}
+	ASSERT_EQ(0, job_cancel(&self->fx.a, variant->how)) TH_LOG("%s", m2m_strerror());
 	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
 		TH_LOG("cancelled job's fence still pending");
 	status = sync_file_status(sync_fd);
 	EXPECT_GT(0, status) TH_LOG("cancelled job's fence status %d, not an error", status);
 	EXPECT_GT(1500.0, ms_since(t0)) TH_LOG("the cancel waited for the job to end by itself");
 	close(sync_fd);
+}
+
+#define RUN_WAIT_MS		600	/* how long device_run waits for a lock */
+
+/*
+ * F5, F6: a cancel (variant->how) that comes while device_run prepares the
+ * job, here waiting RUN_WAIT_MS for a reservation lock that a worker of the
+ * test device holds, is not lost: the job is failed as soon as it is
+ * started, not when its hang ends by the watchdog. The job runs from the
+ * m2m worker, behind another context's, so that the cancel does not wait
+ * for device_run to return before it can begin.
+ */
+TEST_F(cancel, while_device_run_prepares_job)
+{
+	int ret, jobs, published, watchdogs, watchdog_ms = 1000;
+	struct m2m_buf_state st;
+	double waited;
+	uint64_t t0;
+
+	OPEN_WITH_TEST_CTRL(&self->fx.b, 10, HOLD_RESV_CTRL, RUN_WAIT_MS);
+	ASSERT_EQ(0, m2m_set_ctrl_by_name(self->fx.b.dev.fd, JOB_RESULT_CTRL, JOB_HANG, NULL))
+		TH_LOG("%s", m2m_strerror());
+	ret = job_open(&self->fx.a, 0, 200, JOB_DONE);
+	ASSERT_EQ(0, ret) TH_LOG("first context: %s", m2m_strerror());
+	read_int_file(WATCHDOG_PARAM, &watchdog_ms);
+	jobs = read_stat("jobs");
+	published = read_stat("published");
+	watchdogs = read_stat("watchdog");
+	ASSERT_LE(0, watchdogs);
+
+	ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->fx.b, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->fx.a.dev, &self->fx.a.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("the first job never completed: %s", m2m_strerror());
+	usleep(RUN_WAIT_MS / 6 * 1000);
+	ASSERT_EQ(jobs + 2, read_stat("jobs"))
+		TH_LOG("the second job's device_run has not begun: the test proves nothing");
+	ASSERT_EQ(published + 1, read_stat("published"))
+		TH_LOG("the second job is past its wait already: the test proves nothing");
+
+	t0 = now_us();
+	ASSERT_EQ(0, job_cancel(&self->fx.b, variant->how)) TH_LOG("%s", m2m_strerror());
+	waited = ms_since(t0);
+	EXPECT_EQ(watchdogs, read_stat("watchdog"))
+		TH_LOG("the cancel was lost: the watchdog ended the job, %.1f ms later", waited);
+	EXPECT_GT(RUN_WAIT_MS + watchdog_ms / 2.0, waited)
+		TH_LOG("the cancel waited %.1f ms: for the job to end by itself", waited);
+	if (variant->how != CLOSE_FILE)
+		EXPECT_TRUE(poll_fd(self->fx.b.dmabuf[0], POLLIN, 0) & POLLIN)
+			TH_LOG("the cancelled job's fence is still pending");
 }
 
 /* F6: a job that never completes is failed by the driver's watchdog. */

@@ -174,6 +174,20 @@ void job_close(struct job *j)
 	job_init(j);
 }
 
+int job_cancel(struct job *j, enum cancel_how how)
+{
+	switch (how) {
+	case STREAMOFF_CAPTURE:
+		return m2m_streamoff(&j->dev, &j->dev.cap);
+	case STREAMOFF_OUTPUT:
+		return m2m_streamoff(&j->dev, &j->dev.out);
+	case CLOSE_FILE:
+		break;
+	}
+	job_close(j);
+	return 0;
+}
+
 int job_start(struct job *j, bool capture_only)
 {
 	int ret;

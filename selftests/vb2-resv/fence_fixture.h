@@ -189,6 +189,9 @@ FIXTURE_TEARDOWN(name)							\
 /* How user space cancels a job */
 enum cancel_how { STREAMOFF_CAPTURE, STREAMOFF_OUTPUT, CLOSE_FILE };
 
+/* Cancel @j's job as @how says: 0 or a negative errno (m2m_strerror()). */
+int job_cancel(struct job *j, enum cancel_how how);
+
 /*
  * CANCEL_FIXTURE(): the fixture "cancel", a FENCE_FIXTURE() with a variant
  * for each way to cancel a job, variant->how: its tests are named
