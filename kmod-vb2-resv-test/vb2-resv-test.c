@@ -547,9 +547,9 @@ static void vrt_job_abort(void *priv)
 	 * Fail the running job now rather than at its natural end. The job
 	 * counts as running from before device_run() is called: if the work
 	 * finds it not started yet, device_run() sees the flag once it is.
-	 * Pairs with the barrier there.
 	 */
 	WRITE_ONCE(ctx->aborting, true);
+	/* Pairs with the barrier in device_run(): one sees the other. */
 	smp_mb();
 	mod_delayed_work(system_percpu_wq, &ctx->irq_work, 0);
 }
