@@ -93,6 +93,7 @@
 #define VRT_CID_VIOLATION	(V4L2_CID_USER_BASE + 0x1002)
 #define VRT_CID_HOLD_RESV_MSEC	(V4L2_CID_USER_BASE + 0x1003)
 #define VRT_CID_LATE_READER_MSEC	(V4L2_CID_USER_BASE + 0x1004)
+#define VRT_CID_RETURN_DELAY_MSEC	(V4L2_CID_USER_BASE + 0x1005)
 
 /* Where a job breaks the signalling rules, for the F9 negative tests */
 enum vrt_violation {
@@ -282,6 +283,10 @@ struct vrt_ctx {
 	u32 violation;		/* enum vrt_violation */
 	unsigned int hold_resv_ms;
 	unsigned int late_reader_ms;	/* one job's worth, then 0 */
+	unsigned int return_delay_ms;
+
+	/* device_run() calls under way: the context outlives them. */
+	atomic_t in_device_run;
 
 	/* F11 test: a worker holding the CAPTURE reservation lock. */
 	struct work_struct hold_work;
@@ -554,10 +559,10 @@ static void vrt_job_abort(void *priv)
 	mod_delayed_work(system_percpu_wq, &ctx->irq_work, 0);
 }
 
-static void vrt_device_run(void *priv)
+static void vrt_run_job(struct vrt_ctx *ctx)
 {
-	struct vrt_ctx *ctx = priv;
 	struct vrt_dev *dev = ctx->dev;
+	unsigned int return_delay_ms = READ_ONCE(ctx->return_delay_ms);
 	struct vb2_v4l2_buffer *src, *dst;
 	struct vb2_buffer *vbs[2];
 	unsigned int late_reader_ms;
@@ -605,7 +610,7 @@ static void vrt_device_run(void *priv)
 		 * queued again once the fence signals. v4l2_m2m_job_defer()
 		 * does this for the drivers; for a device that does not hold
 		 * CAPTURE buffers, v4l2_m2m_job_finish() is the same, and the
-		 * base kernel has it. The context may be gone once it returns.
+		 * base kernel has it.
 		 */
 		atomic_inc(&dev->stats.deferred);
 		flush_work(&ctx->hold_work);
@@ -643,6 +648,10 @@ static void vrt_device_run(void *priv)
 		vrt_job_abort(ctx);
 	dma_fence_end_signalling(cookie);
 
+	/* The job may be over, and its context closed, before this returns. */
+	if (return_delay_ms)
+		msleep(return_delay_ms);
+
 	/*
 	 * The buffer must not go away under the lock the hold worker took;
 	 * it has released it once publication took it, but may still be
@@ -650,6 +659,21 @@ static void vrt_device_run(void *priv)
 	 * allowed inside the signalling section.
 	 */
 	flush_work(&ctx->hold_work);
+}
+
+/*
+ * Once the job is started it can end, by the "interrupt" on another CPU or
+ * by an abort, and its context can be closed, before device_run() returns:
+ * the close waits for that (vrt_release()).
+ */
+static void vrt_device_run(void *priv)
+{
+	struct vrt_ctx *ctx = priv;
+
+	atomic_inc(&ctx->in_device_run);
+	vrt_run_job(ctx);
+	if (atomic_dec_and_test(&ctx->in_device_run))
+		wake_up_var(&ctx->in_device_run);
 }
 
 static const struct v4l2_m2m_ops vrt_m2m_ops = {
@@ -678,6 +702,9 @@ static int vrt_s_ctrl(struct v4l2_ctrl *ctrl)
 		break;
 	case VRT_CID_LATE_READER_MSEC:
 		WRITE_ONCE(ctx->late_reader_ms, ctrl->val);
+		break;
+	case VRT_CID_RETURN_DELAY_MSEC:
+		WRITE_ONCE(ctx->return_delay_ms, ctrl->val);
 		break;
 	default:
 		return -EINVAL;
@@ -732,6 +759,14 @@ static const struct v4l2_ctrl_config vrt_ctrls[] = {
 		.ops = &vrt_ctrl_ops,
 		.id = VRT_CID_LATE_READER_MSEC,
 		.name = "Late Reader (msec)",
+		.type = V4L2_CTRL_TYPE_INTEGER,
+		.min = 0,
+		.max = 10000,
+		.step = 1,
+	}, {
+		.ops = &vrt_ctrl_ops,
+		.id = VRT_CID_RETURN_DELAY_MSEC,
+		.name = "Return Delay (msec)",
 		.type = V4L2_CTRL_TYPE_INTEGER,
 		.min = 0,
 		.max = 10000,
@@ -1049,6 +1084,8 @@ static int vrt_release(struct file *file)
 	mutex_lock(&dev->dev_mutex);
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&dev->dev_mutex);
+	/* No job of the context is left, but its device_run() may still run. */
+	wait_var_event(&ctx->in_device_run, !atomic_read(&ctx->in_device_run));
 	cancel_delayed_work_sync(&ctx->irq_work);
 	cancel_delayed_work_sync(&ctx->watchdog);
 	v4l2_ctrl_handler_free(&ctx->hdl);

@@ -128,6 +128,46 @@ TEST_F(cancel, while_device_run_prepares_job)
 			TH_LOG("the cancelled job's fence is still pending");
 }
 
+#define RETURN_DELAY_CTRL	"Return Delay (msec)"
+#define RETURN_DELAY_MS		600	/* how long device_run takes to return */
+
+/*
+ * F10: a job can end before its device_run() returns, and the context can
+ * be closed then. Here the job ends at once and device_run(), from the m2m
+ * worker behind another context's job, returns RETURN_DELAY_MS after it
+ * started the job. The close waits for device_run() to return, as that
+ * still uses the context (without the wait, KASAN reports the use after
+ * free in the guest's dmesg).
+ */
+TEST_F(fence, close_waits_for_device_run_to_return)
+{
+	struct m2m_buf_state st;
+	double waited;
+	uint64_t t0;
+	int ret, jobs;
+
+	OPEN_WITH_TEST_CTRL(&self->fx.b, 0, RETURN_DELAY_CTRL, RETURN_DELAY_MS);
+	ret = job_open(&self->fx.a, 0, 200, JOB_DONE);
+	ASSERT_EQ(0, ret) TH_LOG("first context: %s", m2m_strerror());
+	jobs = read_stat("jobs");
+
+	ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&self->fx.b, false)) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->fx.b.dev, &self->fx.b.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("the job never completed: %s", m2m_strerror());
+	waited = ms_since(self->fx.b.t_start);
+	ASSERT_EQ(jobs + 2, read_stat("jobs"));
+	ASSERT_GT(RETURN_DELAY_MS / 2.0, waited - 200)
+		TH_LOG("the job ended %.1f ms after it was queued: device_run may have returned",
+		       waited);
+
+	t0 = now_us();
+	job_close(&self->fx.b);
+	waited = ms_since(t0);
+	EXPECT_LE(RETURN_DELAY_MS / 3.0, waited)
+		TH_LOG("the close took %.1f ms: it did not wait for device_run to return", waited);
+}
+
 /* F6: a job that never completes is failed by the driver's watchdog. */
 TEST_F(fence, hang_ends_by_watchdog_within_bound)
 {
