@@ -78,6 +78,53 @@ TEST_F(cancel, mid_job_signals_error)
 	close(sync_fd);
 }
 
+/*
+ * F5: a cancel (variant->how) fails the job it was for, not the next one:
+ * the context streams on again what it streamed off (a context opened anew
+ * after a close), after the job's buffer on the other queue is dequeued,
+ * and its next job completes without error, its fence too.
+ */
+TEST_F(cancel, next_job_completes)
+{
+	struct m2m_queue *other = NULL;
+	struct m2m_buf_state st;
+	int sync_fd, status;
+
+	START_FENCED_JOB(&self->fx, 2000, JOB_DONE, sync_fd);
+	ASSERT_EQ(0, job_cancel(&self->fx.a, variant->how)) TH_LOG("%s", m2m_strerror());
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, JOB_TIMEOUT_MS))
+		TH_LOG("cancelled job's fence still pending");
+	close(sync_fd);
+
+	if (variant->how == STREAMOFF_CAPTURE)
+		other = &self->fx.a.dev.out;
+	else if (variant->how == STREAMOFF_OUTPUT)
+		other = &self->fx.a.dev.cap;
+	if (other) {
+		ASSERT_EQ(0, m2m_dqbuf(&self->fx.a.dev, other, &st, JOB_TIMEOUT_MS))
+			TH_LOG("the cancelled job's %s buffer: %s", other->name, m2m_strerror());
+		EXPECT_TRUE(!!(st.flags & V4L2_BUF_FLAG_ERROR))
+			TH_LOG("the cancelled job's %s buffer came back without an error",
+			       other->name);
+		ASSERT_EQ(0, m2m_set_ctrl_by_name(self->fx.a.dev.fd, TRANS_TIME_CTRL, 20, NULL))
+			TH_LOG("%s", m2m_strerror());
+	} else {
+		ASSERT_EQ(0, job_open(&self->fx.a, 0, 20, JOB_DONE)) TH_LOG("%s", m2m_strerror());
+	}
+
+	ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+	sync_fd = dmabuf_export_sync_file(self->fx.a.dmabuf[0], DMA_BUF_SYNC_READ);
+	ASSERT_LE(0, sync_fd) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, m2m_dqbuf(&self->fx.a.dev, &self->fx.a.dev.cap, &st, JOB_TIMEOUT_MS))
+		TH_LOG("the next job never completed: %s", m2m_strerror());
+	EXPECT_FALSE(!!(st.flags & V4L2_BUF_FLAG_ERROR))
+		TH_LOG("the next job after the cancel failed");
+	ASSERT_LT(0, poll_fd(sync_fd, POLLIN, 0));
+	status = sync_file_status(sync_fd);
+	EXPECT_EQ(1, status) TH_LOG("the next job's fence has status %d, not 1", status);
+	close(sync_fd);
+}
+
 #define RUN_WAIT_MS		600	/* how long device_run waits for a lock */
 
 /*
@@ -126,6 +173,82 @@ TEST_F(cancel, while_device_run_prepares_job)
 	if (variant->how != CLOSE_FILE)
 		EXPECT_TRUE(poll_fd(self->fx.b.dmabuf[0], POLLIN, 0) & POLLIN)
 			TH_LOG("the cancelled job's fence is still pending");
+}
+
+#define COPY_W			640	/* vim2m's largest frame */
+#define COPY_H			480
+#define LONG_JOB_MS		3000
+#define COPY_ROUNDS		9
+
+/*
+ * F5, F6: the same on any device, without the test module's knobs: the job
+ * runs from the m2m worker, behind another context's, and is cancelled
+ * (variant->how) while its device_run() runs. On vim2m, whose device_run()
+ * copies the frame (here its largest) with the CPU before it queues the
+ * work that ends the job, that takes long enough to aim at: a job of the
+ * same frame, started by STREAMON, shows how long device_run() takes, and
+ * the cancel comes from none to all of that long (COPY_ROUNDS rounds) after
+ * the first context's buffer is dequeued, which is about when the m2m
+ * worker calls device_run(). The job, of LONG_JOB_MS, is failed at once,
+ * not completed when its time is over. On a device whose device_run() is
+ * short the cancel comes before or after it, and the same holds.
+ */
+TEST_F(cancel, while_device_run_copies_frame)
+{
+	struct m2m_buf_state st;
+	double run_ms, aim_ms, waited;
+	struct job probe;
+	unsigned int i;
+	uint64_t t0;
+	int ret;
+
+	job_init(&probe);
+	probe.width = COPY_W;
+	probe.height = COPY_H;
+	ret = job_open(&probe, 0, 10, JOB_DONE);
+	SKIP_IF_UNSUPPORTED(ret);
+	ASSERT_EQ(0, ret) TH_LOG("%s", m2m_strerror());
+	ASSERT_EQ(0, job_start(&probe, false)) TH_LOG("%s", m2m_strerror());
+	/* The STREAMON that job_start() ends with runs device_run() */
+	run_ms = ms_since(probe.t_start);
+	ret = m2m_dqbuf(&probe.dev, &probe.dev.cap, &st, JOB_TIMEOUT_MS);
+	job_close(&probe);
+	ASSERT_EQ(0, ret) TH_LOG("the probe job never completed: %s", m2m_strerror());
+
+	for (i = 0; i < COPY_ROUNDS; i++) {
+		ASSERT_EQ(0, job_open(&self->fx.a, 0, 100, JOB_DONE))
+			TH_LOG("first context: %s", m2m_strerror());
+		self->fx.b.width = COPY_W;
+		self->fx.b.height = COPY_H;
+		ASSERT_EQ(0, job_open(&self->fx.b, 0, LONG_JOB_MS, JOB_DONE))
+			TH_LOG("second context: %s", m2m_strerror());
+
+		ASSERT_EQ(0, job_start(&self->fx.a, false)) TH_LOG("%s", m2m_strerror());
+		ASSERT_EQ(0, job_start(&self->fx.b, false)) TH_LOG("%s", m2m_strerror());
+		/* Leave the close nothing to do before the release */
+		if (variant->how == CLOSE_FILE)
+			job_drop_exports(&self->fx.b);
+		ASSERT_EQ(0, m2m_dqbuf(&self->fx.a.dev, &self->fx.a.dev.cap, &st,
+				       JOB_TIMEOUT_MS))
+			TH_LOG("the first job never completed: %s", m2m_strerror());
+		aim_ms = run_ms * i / (COPY_ROUNDS - 1);
+		usleep(aim_ms * 1000);
+
+		t0 = now_us();
+		ASSERT_EQ(0, job_cancel(&self->fx.b, variant->how))
+			TH_LOG("%s", m2m_strerror());
+		waited = ms_since(t0);
+		EXPECT_GT(LONG_JOB_MS / 2.0, waited)
+			TH_LOG("the cancel, %.1f ms into a device_run() of %.1f ms, waited %.1f ms: for the job to end by itself",
+			       aim_ms, run_ms, waited);
+		if (variant->how != CLOSE_FILE)
+			EXPECT_TRUE(poll_fd(self->fx.b.dmabuf[0], POLLIN, 0) & POLLIN)
+				TH_LOG("the cancelled job's fence is still pending");
+		job_close(&self->fx.a);
+		job_close(&self->fx.b);
+		if (_metadata->exit_code != KSFT_PASS)
+			break;
+	}
 }
 
 #define RETURN_DELAY_CTRL	"Return Delay (msec)"

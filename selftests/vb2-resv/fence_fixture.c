@@ -32,6 +32,8 @@ void job_init(struct job *j)
 
 	memset(j, 0, sizeof(*j));
 	j->dev.fd = -1;
+	j->width = FRAME_W;
+	j->height = FRAME_H;
 	for (p = 0; p < VIDEO_MAX_PLANES; p++) {
 		j->dmabuf[p] = -1;
 		j->out_dmabuf[p] = -1;
@@ -104,7 +106,7 @@ int job_open_n(struct job *j, uint32_t fourcc, int job_ms, int result,
 		if (ret)
 			return ret == -ENOENT ? -ENOTSUP : ret;
 	}
-	ret = m2m_set_formats(&j->dev, fourcc, fourcc, FRAME_W, FRAME_H);
+	ret = m2m_set_formats(&j->dev, fourcc, fourcc, j->width, j->height);
 	if (ret)
 		return ret;
 	if (fourcc && cap->fourcc != fourcc)
@@ -160,7 +162,7 @@ int job_open(struct job *j, uint32_t fourcc, int job_ms, int result)
 	return job_open_n(j, fourcc, job_ms, result, 1, NULL);
 }
 
-void job_close(struct job *j)
+void job_drop_exports(struct job *j)
 {
 	unsigned int p;
 
@@ -169,7 +171,15 @@ void job_close(struct job *j)
 			close(j->dmabuf[p]);
 		if (j->out_dmabuf[p] >= 0)
 			close(j->out_dmabuf[p]);
+		j->dmabuf[p] = -1;
+		j->out_dmabuf[p] = -1;
 	}
+	m2m_unmap(&j->dev);
+}
+
+void job_close(struct job *j)
+{
+	job_drop_exports(j);
 	m2m_close(&j->dev);
 	job_init(j);
 }

@@ -51,13 +51,15 @@ struct job {
 	int out_dmabuf[VIDEO_MAX_PLANES];
 	unsigned int planes;
 	uint64_t t_start;
+	unsigned int width, height;	/* of the frame job_open() asks for */
 };
 
 void job_init(struct job *j);
 
 /*
  * Open a context of the device, ask for jobs of @job_ms and result @result
- * (-1: leave the control alone), set @fourcc (0: the device's first), @nbufs
+ * (-1: leave the control alone), set @fourcc (0: the device's first) and
+ * j->width x j->height (job_init(): FRAME_W x FRAME_H), @nbufs
  * buffers per queue, OUTPUT filled, CAPTURE stale. CAPTURE is MMAP with
  * every plane of buffer 0 exported, or, if @heap is not NULL, one buffer
  * imported from that dma-buf heap. j->dmabuf[] holds buffer 0's dma-bufs.
@@ -69,6 +71,8 @@ int job_open_n(struct job *j, uint32_t fourcc, int job_ms, int result,
 /* The same with one buffer per queue, CAPTURE MMAP. */
 int job_open(struct job *j, uint32_t fourcc, int job_ms, int result);
 void job_close(struct job *j);
+/* Close the dma-bufs of @j and unmap its buffers: the file alone stays open. */
+void job_drop_exports(struct job *j);
 
 /*
  * Give OUTPUT buffer 0 planes allocated from dma-buf heap @heap, imported

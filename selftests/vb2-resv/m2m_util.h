@@ -133,6 +133,8 @@ int m2m_open(struct m2m_dev *dev, const char *driver);
 /* The same, among the nodes whose VIDIOC_QUERYCAP card contains @card. */
 int m2m_open_card(struct m2m_dev *dev, const char *driver, const char *card);
 void m2m_close(struct m2m_dev *dev);
+/* Unmap the buffers of both queues and forget them, as m2m_close() does. */
+void m2m_unmap(struct m2m_dev *dev);
 
 /*
  * Set a format on queue @q alone (a zero fourcc: the first it enumerates),

@@ -167,10 +167,15 @@ static void unmap_bufs(struct m2m_queue *q)
 	q->count = 0;
 }
 
-void m2m_close(struct m2m_dev *dev)
+void m2m_unmap(struct m2m_dev *dev)
 {
 	unmap_bufs(&dev->out);
 	unmap_bufs(&dev->cap);
+}
+
+void m2m_close(struct m2m_dev *dev)
+{
+	m2m_unmap(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	dev->fd = -1;
