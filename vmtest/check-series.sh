@@ -131,14 +131,8 @@ finish() {
 	exit 0
 }
 
-if [ "$(cat "$passcache/key" 2>/dev/null)" = "$key" ] && [ -s "$passcache/tap" ]; then
-	say "series, base, config fragments, compilers and scripts unchanged since the" \
-		"passing run of $(date -r "$passcache/key" '+%F %T'): its results, from the cache"
-	while IFS= read -r desc; do
-		tap "$tapfile" 0 "$desc"
-	done <"$passcache/tap"
-	finish "$@"
-fi
+passed_replay "$passcache" "$key" "$tapfile" \
+	"series, base, config fragments, compilers and scripts unchanged" && finish "$@"
 rm -f "$passcache/key"
 
 git_st() { cache_git "$st" "$@"; }
@@ -465,11 +459,7 @@ for p in "${patches[@]}"; do
 	check_build arm64 "$id"
 done
 
-if [ $failed -eq 0 ]; then
-	mkdir -p "$passcache"
-	printf '%s\n' "${passed[@]}" >"$passcache/tap"
-	echo "$key" >"$passcache/key"
-fi
+[ $failed -ne 0 ] || printf '%s\n' "${passed[@]}" | passed_store "$passcache" "$key"
 say "series checks${quick:+ without the builds}: ${#passed[@]} passed, $failed failed in $((SECONDS - started)) s (logs: $logs)"
 [ -z "$quick" ] || say "the builds (x86_64, arm64, W=1), sparse and coccinelle of each patch: make series-check"
 finish "$@"

@@ -79,6 +79,28 @@ inputs_key() {
 	} | sha256sum | cut -d' ' -f1
 }
 
+# passed_replay DIR KEY TAP-FILE WHAT: if DIR keeps a passing run's test
+# descriptions under KEY (passed_store), append them to TAP-FILE as passes,
+# say so ("WHAT since the passing run of <date>"), and succeed.
+passed_replay() {
+	local dir=$1 key=$2 tapfile=$3 what=$4 desc
+	[ -n "$key" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ] && [ -s "$dir/tap" ] ||
+		return 1
+	say "$what since the passing run of $(date -r "$dir/key" '+%F %T'):" \
+		"its results, from the cache"
+	while IFS= read -r desc; do
+		tap "$tapfile" 0 "$desc"
+	done <"$dir/tap"
+}
+
+# passed_store DIR KEY: keep the test descriptions on stdin, one a line, as
+# those of a passing run under KEY.
+passed_store() {
+	mkdir -p "$1"
+	cat >"$1/tap"
+	echo "$2" >"$1/key"
+}
+
 # reuse_passed NAME INPUTS-FN TAP-FILE CMD ARGS...: run CMD ARGS, a host
 # check that appends TAP lines to TAP-FILE, unless its last run under NAME
 # passed whole with the same inputs (inputs_key INPUTS-FN, which must cover
@@ -86,26 +108,18 @@ inputs_key() {
 # and it says so. The key is taken again after a run, which may have
 # installed what it reads; only a run without a failure is kept.
 reuse_passed() {
-	local name=$1 inputs=$2 tapfile=$3 dir=$CACHE/passed/$1 from key desc
+	local name=$1 inputs=$2 tapfile=$3 dir=$CACHE/passed/$1 from key
 	shift 3
 	key=$(inputs_key "$inputs")
-	if [ -n "$key" ] && [ "$(cat "$dir/key" 2>/dev/null)" = "$key" ] && [ -s "$dir/tap" ]; then
-		say "$name checks: nothing they read changed since their passing run of" \
-			"$(date -r "$dir/key" '+%F %T'): their results, from the cache"
-		while IFS= read -r desc; do
-			tap "$tapfile" 0 "$desc"
-		done <"$dir/tap"
+	passed_replay "$dir" "$key" "$tapfile" "$name checks: nothing they read changed" &&
 		return 0
-	fi
 	rm -rf "$dir"
 	from=$(($(wc -l <"$tapfile") + 1))
 	"$@" || return
 	! tail -n +"$from" "$tapfile" | grep -q '^not ok ' || return 0
 	key=$(inputs_key "$inputs")
 	[ -n "$key" ] || return 0
-	mkdir -p "$dir"
-	tail -n +"$from" "$tapfile" | sed -n 's/^ok [0-9]* //p' >"$dir/tap"
-	echo "$key" >"$dir/key"
+	tail -n +"$from" "$tapfile" | sed -n 's/^ok [0-9]* //p' | passed_store "$dir" "$key"
 }
 
 # apt_private CMD ARGS...: run apt-get or apt-cache against Debian sid and

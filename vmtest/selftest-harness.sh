@@ -124,7 +124,7 @@ rc=0
 # runs:oks after each round: run, reused, run (input b), run and failed
 # (input c), run again after the failure, reused.
 [ "$out" = "1:2 0:4 1:6 1:7 1:9 0:11 " ] && grep -q '^ok 10 fake: two # SKIP not here$' "$tmp/reuse/tap" &&
-	grep -q 'fake checks: nothing they read changed since their passing run' "$tmp/reuse/log" || {
+	grep -q 'fake checks: nothing they read changed since the passing run' "$tmp/reuse/log" || {
 	echo "# runs:oks after each round: $out"; sed 's/^/#   /' "$tmp/reuse/tap"; rc=1; }
 tap "$tapfile" $rc "harness: make check reuses a host check's passing results while its inputs are unchanged, never a failed run"
 
