@@ -106,10 +106,7 @@ mapfile -t patches < <(PATCHES=$tmp/patches series_patches)
 key=$({
 	git -C "$TREE" rev-parse 'vmtest-base^{commit}'
 	cat "$CACHE/base-id" 2>/dev/null || true
-	for p in "${patches[@]}"; do
-		printf '%s ' "${p#"$tmp"/}"
-		sha256sum <"$p"
-	done
+	PATCHES=$tmp/patches series_digest
 	cat "$VMTEST_DIR/check-series.sh" "$VMTEST_DIR/lib.sh" "$VMTEST_DIR/apply-series.sh"
 	if [ -n "$quick" ]; then
 		echo quick

@@ -54,6 +54,17 @@ series_patches() {
 	done
 }
 
+# series_digest: each patch of series_patches, named from patches/ whatever
+# the directory $PATCHES is, and its contents' hash: the same series gives
+# the same lines in any clone.
+series_digest() {
+	local p
+	series_patches | while IFS= read -r p; do
+		printf '%s ' "patches/${p#"$PATCHES"/}"
+		sha256sum <"$p"
+	done
+}
+
 # tap FILE RC DESCRIPTION: append a TAP line to FILE, ok when RC is 0.
 tap() {
 	local n
@@ -74,7 +85,7 @@ inputs_key() {
 	{
 		(cd "$REPO_DIR" && git ls-files -z -co --exclude-standard | sort -z |
 			xargs -0 -r sha256sum)
-		series_patches | xargs -r sha256sum
+		series_digest
 		"$1"
 	} | sha256sum | cut -d' ' -f1
 }

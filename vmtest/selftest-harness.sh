@@ -128,6 +128,21 @@ rc=0
 	echo "# runs:oks after each round: $out"; sed 's/^/#   /' "$tmp/reuse/tap"; rc=1; }
 tap "$tapfile" $rc "harness: make check reuses a host check's passing results while its inputs are unchanged, never a failed run"
 
+# The key of a check's inputs names the series' patches from patches/, not
+# from where $PATCHES is: a second clone of the same commit reuses the first
+# one's results; a changed patch does not.
+rc=0
+mkdir -p "$tmp/series"
+cp -a "$PATCHES" "$tmp/series/elsewhere"
+k1=$(inputs_key fake_inputs)
+k2=$(PATCHES=$tmp/series/elsewhere inputs_key fake_inputs)
+first=$(PATCHES=$tmp/series/elsewhere series_patches | head -n 1)
+[ -n "$first" ] && echo ' ' >>"$first" || rc=1
+k3=$(PATCHES=$tmp/series/elsewhere inputs_key fake_inputs)
+[ $rc -eq 0 ] && [ -n "$k1" ] && [ "$k1" = "$k2" ] && [ "$k2" != "$k3" ] || {
+	echo "# keys: here $k1, elsewhere $k2, a patch changed $k3"; rc=1; }
+tap "$tapfile" $rc "harness: the inputs' key is the series' by content and name, wherever its directory is"
+
 # In the VM: a failing test, a WARN in the guest kernel and a hung guest each
 # fail the run.
 rc=0
