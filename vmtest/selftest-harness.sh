@@ -115,7 +115,7 @@ reuse_round() {
 mkdir -p "$tmp/reuse"
 : >"$tmp/reuse/tap"
 echo 0 >"$tmp/reuse/result" && echo a >"$tmp/reuse/input"
-out=$(CACHE=$tmp/reuse/cache
+out=$(CACHE=$tmp/reuse/cache REUSE=1
 	reuse_round; reuse_round
 	echo b >"$tmp/reuse/input"; reuse_round
 	echo 1 >"$tmp/reuse/result"; echo c >"$tmp/reuse/input"; reuse_round
