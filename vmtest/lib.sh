@@ -76,18 +76,26 @@ tap() {
 	fi
 }
 
-# inputs_key FN: one hash of every file of the repository (tracked, or
-# untracked and not ignored), of the series in $PATCHES, by content, and of
-# what the function FN prints (the other inputs of a check: tool versions,
-# cached downloads); empty outside a git checkout.
-inputs_key() {
+# repo_digest: one hash of every file of the repository (tracked, or
+# untracked and not ignored) and of the series in $PATCHES, by content;
+# empty outside a git checkout.
+repo_digest() {
 	git -C "$REPO_DIR" rev-parse --git-dir >/dev/null 2>&1 || return 0
 	{
 		(cd "$REPO_DIR" && git ls-files -z -co --exclude-standard | sort -z |
 			xargs -0 -r sha256sum)
 		series_digest
-		"$1"
 	} | sha256sum | cut -d' ' -f1
+}
+
+# inputs_key FN: one hash of repo_digest and of what the function FN prints
+# (the other inputs of a check: tool versions, cached downloads); empty
+# outside a git checkout.
+inputs_key() {
+	local repo
+	repo=$(repo_digest)
+	[ -n "$repo" ] || return 0
+	{ echo "$repo"; "$1"; } | sha256sum | cut -d' ' -f1
 }
 
 # passed_replay DIR KEY TAP-FILE WHAT: if DIR keeps a passing run's test
@@ -118,10 +126,13 @@ passed_store() {
 # passed whole with the same inputs (inputs_key INPUTS-FN, which must cover
 # everything the check reads): then that run's lines go to TAP-FILE again,
 # and it says so. The key is taken again after a run, which may have
-# installed what it reads; only a run without a failure is kept.
+# installed what it reads; only a run without a failure is kept, and only
+# if no file of the repository or the series changed while it ran (what ran
+# would not be what the key says).
 reuse_passed() {
-	local name=$1 inputs=$2 tapfile=$3 dir=$CACHE/passed/$1 from key
+	local name=$1 inputs=$2 tapfile=$3 dir=$CACHE/passed/$1 from key repo
 	shift 3
+	repo=$(repo_digest)
 	key=$(inputs_key "$inputs")
 	passed_replay "$dir" "$key" "$tapfile" "$name checks: nothing they read changed" &&
 		return 0
@@ -129,6 +140,10 @@ reuse_passed() {
 	from=$(($(wc -l <"$tapfile") + 1))
 	"$@" || return
 	! tail -n +"$from" "$tapfile" | grep -q '^not ok ' || return 0
+	if [ "$(repo_digest)" != "$repo" ]; then
+		say "$name checks: the repository changed while they ran; their results are not kept"
+		return 0
+	fi
 	key=$(inputs_key "$inputs")
 	[ -n "$key" ] || return 0
 	tail -n +"$from" "$tapfile" | sed -n 's/^ok [0-9]* //p' | passed_store "$dir" "$key"

@@ -100,9 +100,12 @@ awk -f "$VMTEST_DIR/tap-summary.awk" "$tmp/empty.tap" >/dev/null && rc=1
 tap "$tapfile" $rc "harness: a run with no test at all fails"
 
 # make check reuses a host check's results only while its inputs are the
-# same and its last run passed: a changed input, or a failure, runs it again.
+# same and its last run passed: a changed input, or a failure, runs it again;
+# a run during which a file of the repository changed is not kept. The
+# repository is a tiny one of its own here.
 fake_check() {
 	echo run >>"$tmp/reuse/runs"
+	[ ! -e "$tmp/reuse/edit" ] || echo edited >>"$tmp/reuse/repo/f"
 	tap "$1" 0 "fake: one"
 	tap "$1" "$(cat "$tmp/reuse/result")" "fake: two # SKIP not here"
 }
@@ -112,21 +115,29 @@ reuse_round() {
 	reuse_passed fake fake_inputs "$tmp/reuse/tap" fake_check "$tmp/reuse/tap" 2>>"$tmp/reuse/log" >/dev/null
 	printf '%s:%s ' "$(wc -l <"$tmp/reuse/runs")" "$(grep -c '^ok ' "$tmp/reuse/tap")"
 }
-mkdir -p "$tmp/reuse"
+mkdir -p "$tmp/reuse/repo"
+echo f >"$tmp/reuse/repo/f"
+git -C "$tmp/reuse/repo" init -q && git_tiny "$tmp/reuse/repo" add f &&
+	git_tiny "$tmp/reuse/repo" commit -qm f
 : >"$tmp/reuse/tap"
 echo 0 >"$tmp/reuse/result" && echo a >"$tmp/reuse/input"
-out=$(CACHE=$tmp/reuse/cache REUSE=1
+out=$(CACHE=$tmp/reuse/cache REUSE=1 REPO_DIR=$tmp/reuse/repo PATCHES=$tmp/reuse/repo/patches
 	reuse_round; reuse_round
 	echo b >"$tmp/reuse/input"; reuse_round
 	echo 1 >"$tmp/reuse/result"; echo c >"$tmp/reuse/input"; reuse_round
-	echo 0 >"$tmp/reuse/result"; reuse_round; reuse_round)
+	echo 0 >"$tmp/reuse/result"; reuse_round; reuse_round
+	echo d >"$tmp/reuse/input"; touch "$tmp/reuse/edit"; reuse_round
+	rm "$tmp/reuse/edit"; reuse_round; reuse_round)
 rc=0
 # runs:oks after each round: run, reused, run (input b), run and failed
-# (input c), run again after the failure, reused.
-[ "$out" = "1:2 0:4 1:6 1:7 1:9 0:11 " ] && grep -q '^ok 10 fake: two # SKIP not here$' "$tmp/reuse/tap" &&
-	grep -q 'fake checks: nothing they read changed since the passing run' "$tmp/reuse/log" || {
+# (input c), run again after the failure, reused; run (input d) editing the
+# repository, run again (that run was not kept), reused.
+[ "$out" = "1:2 0:4 1:6 1:7 1:9 0:11 1:13 1:15 0:17 " ] &&
+	grep -q '^ok 10 fake: two # SKIP not here$' "$tmp/reuse/tap" &&
+	grep -q 'fake checks: nothing they read changed since the passing run' "$tmp/reuse/log" &&
+	grep -q 'fake checks: the repository changed while they ran' "$tmp/reuse/log" || {
 	echo "# runs:oks after each round: $out"; sed 's/^/#   /' "$tmp/reuse/tap"; rc=1; }
-tap "$tapfile" $rc "harness: make check reuses a host check's passing results while its inputs are unchanged, never a failed run"
+tap "$tapfile" $rc "harness: make check reuses a host check's passing results while its inputs are unchanged, never a failed run, nor one during which the repository changed"
 
 # The key of a check's inputs names the series' patches from patches/, not
 # from where $PATCHES is: a second clone of the same commit reuses the first
